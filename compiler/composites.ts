@@ -1,0 +1,107 @@
+/**
+ * Composite operations: built from primitives, so their gradients come from the primitives'
+ * VJP rules. Numerically delicate ones (logSumExp, sigmoid, cross-entropy) are arranged so that
+ * neither the value nor the gradient overflows.
+ */
+import type { Node } from './ir/node.ts';
+import * as op from './ir/ops.ts';
+import { DTypeError, ShapeError, sameShape } from './ir/types.ts';
+
+/** relu(x) = max(x, 0) as where(x > 0, x, 0): the derivative at 0 is 0, as in PyTorch. */
+export const relu = (x: Node): Node => op.where(op.gt(x, 0), x, 0);
+
+/**
+ * sigmoid(x) = 1/(1+e^−x). Each branch sees only inputs where it is finite (the "double where"),
+ * so neither branch's gradient multiplies 0 by ∞: 1/(1+e^−x) for x ≥ 0, e^x/(1+e^x) for x < 0.
+ */
+export function sigmoid(x: Node): Node {
+  const pos = op.ge(x, 0);
+  const xp = op.where(pos, x, 0);
+  const xn = op.where(pos, 0, x);
+  const en = op.exp(xn);
+  return op.where(pos, op.recip(op.add(op.exp(op.neg(xp)), 1)), op.mul(en, op.recip(op.add(en, 1))));
+}
+
+export const tanh = op.tanh;
+
+/**
+ * log Σ exp(x) over `axis`, stable: the maximum is subtracted first (and held constant for
+ * differentiation, which leaves the gradient unchanged since it cancels exactly).
+ */
+export function logSumExp(x: Node, axis: number = -1, keepdims = false): Node {
+  const m = op.stopGradient(op.max(x, axis, true));
+  const s = op.log(op.sum(op.exp(op.sub(x, m)), axis, true));
+  const r = op.add(s, m);
+  return keepdims ? r : op.reshape(r, x.shape.filter((_, i) => i !== op.normAxis('logSumExp', axis, x.shape)));
+}
+
+/** log softmax(x) = x − logSumExp(x), stable for logits of any size. */
+export const logSoftmax = (x: Node, axis = -1): Node => op.sub(x, logSumExp(x, axis, true));
+
+/** softmax(x) = exp(x − max) / Σ exp(x − max) over `axis`. */
+export function softmax(x: Node, axis = -1): Node {
+  const e = op.exp(op.sub(x, op.stopGradient(op.max(x, axis, true))));
+  return op.div(e, op.sum(e, axis, true));
+}
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+const reduce = (x: Node, reduction: Reduction): Node =>
+  reduction === 'mean' ? op.mean(x) : reduction === 'sum' ? op.sum(x) : x;
+
+function checkLabels(prim: string, scores: Node, labels: Node): void {
+  if (labels.dtype !== 'i32') throw new DTypeError(prim, `labels must be i32, got ${labels.dtype}`);
+  if (scores.shape.length !== 2 || labels.shape.length !== 1 || labels.shape[0] !== scores.shape[0]) {
+    throw new ShapeError(prim, [scores.shape, labels.shape], 0, 'expected scores [batch, classes] and labels [batch]');
+  }
+}
+
+/** Negative log-likelihood of integer labels under log-probabilities [batch, classes]. */
+export function nll(logProbs: Node, labels: Node, reduction: Reduction = 'mean'): Node {
+  checkLabels('nll', logProbs, labels);
+  const picked = op.takeAlongAxis(logProbs, op.reshape(labels, [labels.shape[0]!, 1]), 1);
+  return reduce(op.neg(op.reshape(picked, [labels.shape[0]!])), reduction);
+}
+
+/** Cross-entropy from logits [batch, classes] and integer labels [batch]; stable for logits up to ±1e4 and beyond. */
+export const crossEntropy = (logits: Node, labels: Node, reduction: Reduction = 'mean'): Node =>
+  nll(logSoftmax(logits, 1), labels, reduction);
+
+/** The book's squared loss (ŷ − y)²/2, elementwise; `y` is reshaped to ŷ's shape as in d2l. */
+export function squaredLoss(yHat: Node, y: Node): Node {
+  const yy = sameShape(y.shape, yHat.shape) ? y : op.reshape(y, yHat.shape);
+  return op.mul(op.square(op.sub(yHat, yy)), 0.5);
+}
+
+/** Mean squared error (PyTorch's MSELoss): mean((ŷ − y)²). */
+export const mse = (yHat: Node, y: Node): Node => op.mean(op.square(op.sub(yHat, y)));
+
+/** ‖w‖²/2. */
+export const l2Penalty = (w: Node): Node => op.mul(op.sum(op.square(w)), 0.5);
+
+/** x·Wᵀ + b with W of shape [out, in] (PyTorch's layout); `b` may be omitted. */
+export function linear(x: Node, w: Node, b?: Node): Node {
+  const y = op.matmul(x, op.transpose(w));
+  return b === undefined ? y : op.add(y, b);
+}
+
+/**
+ * Inverted dropout: keeps each element with probability 1 − p and scales it by 1/(1 − p), so the
+ * expectation is unchanged. The mask comes from the key (an i32 [2] tensor), so it is generated
+ * inside the fused kernel and is reproducible.
+ */
+export function dropout(x: Node, p: number, key: Node): Node {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
+  if (p === 0) return x;
+  if (p === 1) return op.zerosLike(x);
+  const u = op.randomUniform(key, x.shape, x.dtype === 'f64' ? 'f64' : 'f32');
+  return op.where(op.ge(u, p), op.mul(x, 1 / (1 - p)), 0);
+}
+
+/** Fraction of rows whose arg-max equals the label (ties count as correct when any max matches). */
+export function accuracy(scores: Node, labels: Node): Node {
+  checkLabels('accuracy', scores, labels);
+  const best = op.max(scores, 1, true);
+  const picked = op.takeAlongAxis(scores, op.reshape(labels, [labels.shape[0]!, 1]), 1);
+  return op.mean(op.cast(op.ge(picked, best), scores.dtype));
+}

@@ -257,8 +257,20 @@ describe('readIdxFile', () => {
     writeFileSync(p, bad);
     const e = left(readIdxFile(p));
     assert.equal(e.kind, 'corrupt');
-    assert.ok(e.offset !== undefined && e.offset >= bytes.length - 8 && e.offset < bytes.length, `offset ${e.offset}`);
-    assert.match(e.message, /corrupt\.gz at byte offset \d+: expected valid gzip data, found bytes zlib rejects/);
+    assert.equal(e.offset, bytes.length - 8);
+    assert.match(e.message, /corrupt\.gz at byte offset \d+: expected a gzip trailer \(CRC32, length\) matching the decompressed data/);
+  });
+
+  test('damaged deflate structure is located where zlib rejects it', () => {
+    const bytes = gzipNode(encodeIdx({ dtype: 'int', dims: [2000], data: Array.from({ length: 2000 }, (_, i) => (i * 7919) % 1000) }));
+    const p = join(dir, 'structure.gz');
+    const bad = bytes.slice();
+    bad[10] = 0xff; // first deflate block header: BTYPE 11 is reserved
+    writeFileSync(p, bad);
+    const e = left(readIdxFile(p));
+    assert.equal(e.kind, 'corrupt');
+    assert.equal(e.offset, 10);
+    assert.match(e.message, /structure\.gz at byte offset 10: expected valid gzip data, found bytes zlib rejects \(invalid block type\)/);
   });
 
   test('a bad IDX header inside gzip is reported against the decompressed bytes', () => {

@@ -42,16 +42,4 @@ export class DataError extends Error {
     this.offset = fields.offset;
     this.detail = fields.detail;
   }
-
-  /** The same error, naming another file (used when bytes were parsed before their name was known). */
-  withFile(file: string): DataError {
-    return new DataError({
-      kind: this.kind,
-      file,
-      expected: this.expected,
-      found: this.found,
-      offset: this.offset,
-      detail: this.detail,
-    });
-  }
 }

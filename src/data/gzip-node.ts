@@ -49,6 +49,12 @@ export function gunzipNode(bytes: Uint8Array, source: string): E.Either<DataErro
     if (zlibCode(e) === 'Z_BUF_ERROR') {
       return E.left(new DataError({ kind: 'truncated', file: source, offset: bytes.length, expected: 'more gzip data (the compressed stream or its 8-byte trailer is incomplete)', found: `the end of the file after ${bytes.length} bytes` }));
     }
+    // A damaged byte inside compressed data usually inflates to wrong bytes that only the CRC32
+    // in the 8-byte trailer catches; one probe confirms that before a full bisection.
+    const trailer = bytes.length - 8;
+    if (trailer > 0 && !prefixIsCorrupt(bytes, trailer)) {
+      return E.left(new DataError({ kind: 'corrupt', file: source, offset: trailer, expected: 'a gzip trailer (CRC32, length) matching the decompressed data', found: `a mismatch (${zlibMessage(e)}): the compressed data before it is damaged` }));
+    }
     return E.left(new DataError({ kind: 'corrupt', file: source, offset: locateCorruption(bytes), expected: 'valid gzip data', found: `bytes zlib rejects (${zlibMessage(e)})` }));
   }
 }

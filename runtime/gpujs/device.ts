@@ -23,8 +23,8 @@ export const gpujsModes: readonly GpujsMode[] = ['webgpu', 'webgl2', 'webgl', 'h
 export const modeDialect: { readonly [M in GpujsMode]: GpujsDialect } = {
   webgpu: 'wgsl',
   webgl2: 'glsl',
-  webgl: 'glsl',
-  headlessgl: 'glsl',
+  webgl: 'glsl1',
+  headlessgl: 'glsl1',
   webasm: 'wasm',
   cpu: 'js',
 };

@@ -101,24 +101,16 @@ export interface KernelOptions {
   readonly dynamicArguments?: boolean;
 }
 
-/** Functions already added to each gpu.js instance, by name → source (gpu.js keeps one namespace per instance). */
-const addedFunctions = new WeakMap<object, Map<string, string>>();
-
-function addFunctions(device: GpujsDevice, source: GpujsKernelSource): void {
-  let added = addedFunctions.get(device.gpu);
-  if (added === undefined) {
-    added = new Map();
-    addedFunctions.set(device.gpu, added);
-  }
+/**
+ * Adds the kernel's helper functions to its gpu.js kernel. Per kernel, not per GPU instance:
+ * gpu.js refuses GPU-level native functions once any kernel exists, and per-kernel lists keep
+ * unrelated kernels from seeing each other's helpers.
+ */
+function addHelpers(shortcut: IKernelRunShortcut, source: GpujsKernelSource): void {
   for (const f of source.functions) {
-    const seen = added.get(f.name);
-    if (seen === f.source) continue;
-    if (seen !== undefined) throw new GpujsKernelError(source.name, [`function ${f.name} was already added with a different source`]);
-    const settings = { argumentTypes: { ...f.argumentTypes }, returnType: f.returnType };
+    if (f.kind !== 'helper') continue;
     // gpu.js accepts a source string here, but its typings only list function values.
-    if (f.kind === 'helper') Reflect.apply(device.gpu.addFunction, device.gpu, [f.source, settings]);
-    else device.gpu.addNativeFunction(f.name, f.source, settings);
-    added.set(f.name, f.source);
+    Reflect.apply(shortcut.kernel.addFunction, shortcut.kernel, [f.source, { argumentTypes: { ...f.argumentTypes }, returnType: f.returnType }]);
   }
 }
 
@@ -139,6 +131,9 @@ export function kernelSettings(mode: GpujsMode, source: GpujsKernelSource, optio
     constants: { ...source.constants },
     constantTypes,
     dynamicArguments: options.dynamicArguments ?? false,
+    nativeFunctions: source.functions
+      .filter((f) => f.kind === 'native')
+      .map((f) => ({ name: f.name, source: f.source, argumentTypes: { ...f.argumentTypes }, returnType: f.returnType })),
   };
 }
 
@@ -151,8 +146,8 @@ export function createKernel(device: GpujsDevice, source: GpujsKernelSource, opt
   const problems = kernelSourceProblems(source);
   if (source.dialect !== device.dialect) problems.push(`generated for ${source.dialect} but the ${device.mode} device runs ${device.dialect}`);
   if (problems.length > 0) throw new GpujsKernelError(source.name, problems);
-  addFunctions(device, source);
   const shortcut = device.gpu.createKernel(source.source, kernelSettings(device.mode, source, options));
+  addHelpers(shortcut, source);
   const mode = device.mode;
   const length = resultLength(source);
   let checked = false;

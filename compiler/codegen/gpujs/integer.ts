@@ -12,7 +12,7 @@ import type { GpujsDialect, GpujsFunction, GpujsValueType } from './source.ts';
  *   become f32). A float estimate `floor(a / d)` is refined twice in exact i32 arithmetic:
  *   one step with the remainder (which is small and exact in f32), one ±1 correction.
  * - `js`: doubles are exact here; `Math.floor(a / d)` is already right.
- * - `glsl`: native GLSL ES 3.00 `int` division, which is exact for non-negative operands.
+ * - `glsl`/`glsl1`: native GLSL `int` division, which is exact for non-negative operands.
  */
 
 const II: Readonly<Record<string, GpujsValueType>> = { a: 'Integer', d: 'Integer' };
@@ -56,6 +56,7 @@ export function integerFunctions(dialect: GpujsDialect): readonly GpujsFunction[
     case 'js':
       return jsHelpers;
     case 'glsl':
+    case 'glsl1':
       return glslNatives;
   }
 }

@@ -11,6 +11,7 @@ import { int32Literal } from './source.ts';
  *   multiply is plain `*` on i32.
  * - `js` (mode cpu): the same helpers, but the multiply must be `Math.imul` (doubles).
  * - `glsl`: gpu.js emulates `^`/`>>>` on floats (wrong bits), so the hash is native GLSL on `uint`.
+ * - `glsl1` (WebGL1): GLSL ES 1.00 has no `uint` and no bit operators; not available.
  *
  * An Integer return value is converted to f32 when it becomes a kernel output, so 32 random
  * bits never leave a kernel whole: kernels read them as a uniform float (`fgUniform`, 24 bits,
@@ -72,24 +73,49 @@ function glslNatives(): GpujsFunction[] {
   ];
 }
 
+const F1: Readonly<Record<string, GpujsValueType>> = { x: 'Float' };
+
+/**
+ * cos(2πx) for x in [0, 1), accurate to ~1e-7 on every backend. SwiftShader's own cos/sin are
+ * off by up to 1.9e-4 (measured), which would make normal numbers differ between backends.
+ * Reduces to a quarter period by symmetry (exact float steps), then a Taylor polynomial on
+ * [0, π/4] (truncation error < 3e-8). Float locals are safe; only integer locals decay.
+ */
+const cosHelpers: readonly GpujsFunction[] = [
+  helper('fgCosPoly', { z: 'Float' }, 'Float', 'const z2 = z * z; return 1 + z2 * (-0.5 + z2 * (0.041666666666666664 + z2 * (-0.001388888888888889 + z2 * 0.0000248015873015873)));'),
+  helper('fgSinPoly', { z: 'Float' }, 'Float', 'const z2 = z * z; return z * (1 + z2 * (-0.16666666666666666 + z2 * (0.008333333333333333 + z2 * (-0.0001984126984126984 + z2 * 0.0000027557319223985893))));'),
+  // cos(2πw) for w in [0, 0.25]: cosine near 0, sine of the complement near a quarter.
+  helper('fgCosQuarter', { w: 'Float' }, 'Float', 'if (w <= 0.125) { return fgCosPoly(6.283185307179586 * w); } return fgSinPoly(6.283185307179586 * (0.25 - w));'),
+  helper('fgCos2pi', F1, 'Float', 'const y = Math.abs(x - Math.floor(x + 0.5)); if (y <= 0.25) { return fgCosQuarter(y); } return -fgCosQuarter(0.5 - y);'),
+];
+
 const normalHelper = helper(
   'fgNormal',
   CK,
   'Float',
   // Box–Muller on the uniforms at counters 2c and 2c+1, as normalAt; 1 − u keeps log's argument in (0, 1].
-  'return Math.sqrt(-2 * Math.log(1 - fgUniform(c * 2, k0, k1))) * Math.cos(6.283185307179586 * fgUniform(c * 2 + 1, k0, k1));',
+  'return Math.sqrt(-2 * Math.log(1 - fgUniform(c * 2, k0, k1))) * fgCos2pi(fgUniform(c * 2 + 1, k0, k1));',
 );
 
-/** The functions the random calls below need, for one dialect. */
+/** Why a dialect cannot generate random numbers, or null. */
+export function randomUnsupportedReason(dialect: GpujsDialect): string | null {
+  return dialect === 'glsl1'
+    ? 'the counter-based generator needs 32-bit unsigned integers, which GLSL ES 1.00 (webgl, headlessgl) lacks; use webgl2, webgpu, webasm or cpu'
+    : null;
+}
+
+/** The functions the random calls below need, for one dialect (throws where `randomUnsupportedReason` says why). */
 export function randomFunctions(dialect: GpujsDialect): readonly GpujsFunction[] {
   switch (dialect) {
     case 'wgsl':
     case 'wasm':
-      return [...integerHelpers((x, c) => `${x} * ${int32Literal(c)}`), normalHelper];
+      return [...integerHelpers((x, c) => `${x} * ${int32Literal(c)}`), ...cosHelpers, normalHelper];
     case 'js':
-      return [...integerHelpers((x, c) => `Math.imul(${x}, ${int32Literal(c)})`), normalHelper];
+      return [...integerHelpers((x, c) => `Math.imul(${x}, ${int32Literal(c)})`), ...cosHelpers, normalHelper];
     case 'glsl':
-      return [...glslNatives(), normalHelper];
+      return [...glslNatives(), ...cosHelpers, normalHelper];
+    case 'glsl1':
+      throw new Error(randomUnsupportedReason(dialect) ?? 'no random numbers in this dialect');
   }
 }
 

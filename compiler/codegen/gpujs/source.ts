@@ -21,12 +21,14 @@
  * - `wasm` (mode `webasm`): the same as `wgsl` (i32.mul wraps like Math.imul). Measured.
  * - `js` (mode `cpu`): the source runs as JavaScript on doubles, so a 32-bit wrapping multiply
  *   must be `Math.imul` (which in WGSL would be an inexact f32 helper).
- * - `glsl` (modes `webgl2`, `webgl`, `headlessgl`): bit operators are emulated on floats, so
- *   integer and hash work goes into native GLSL functions.
+ * - `glsl` (mode `webgl2`, GLSL ES 3.00): bit operators are emulated on floats, so integer and
+ *   hash work goes into native GLSL functions on `int`/`uint`.
+ * - `glsl1` (modes `webgl`, `headlessgl`, GLSL ES 1.00): as `glsl`, but without `uint` or bit
+ *   operators at all, so the counter-based generator is not available there.
  */
-export type GpujsDialect = 'wgsl' | 'wasm' | 'js' | 'glsl';
+export type GpujsDialect = 'wgsl' | 'wasm' | 'js' | 'glsl' | 'glsl1';
 
-export const gpujsDialects: readonly GpujsDialect[] = ['wgsl', 'wasm', 'js', 'glsl'];
+export const gpujsDialects: readonly GpujsDialect[] = ['wgsl', 'wasm', 'js', 'glsl', 'glsl1'];
 
 /** Scalar types gpu.js understands for helper arguments, scalar kernel arguments and returns. */
 export type GpujsValueType = 'Float' | 'Integer';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { broadcastIndexSource, collapseBroadcast, emitElementwise } from '../../../compiler/codegen/gpujs/elementwise.ts';
 import { integerFunctions } from '../../../compiler/codegen/gpujs/integer.ts';
 import { chooseMatmulBlock, emitMatmul } from '../../../compiler/codegen/gpujs/matmul.ts';
-import { randomFunctions } from '../../../compiler/codegen/gpujs/random.ts';
+import { randomFunctions, randomUnsupportedReason } from '../../../compiler/codegen/gpujs/random.ts';
 import { emitSumReduction } from '../../../compiler/codegen/gpujs/reduce.ts';
 import type { GpujsKernelSource } from '../../../compiler/codegen/gpujs/source.ts';
 import { floatLiteral, gpujsDialects, int32Literal, mergeFunctions, rowMajorStrides, shapeSize } from '../../../compiler/codegen/gpujs/source.ts';
@@ -132,11 +132,14 @@ describe('gpu.js codegen: random helpers', () => {
     assert.doesNotMatch(sources('wgsl'), /Math\.imul/);
     assert.match(sources('wgsl'), /x \* -2073254261/);
     assert.ok(randomFunctions('glsl').some((f) => f.kind === 'native' && /uint fgUniformHash\(uint x\)/.test(f.source)));
+    // WebGL1's GLSL has no uint: refused with the reason instead of emulated into wrong bits.
+    assert.throws(() => randomFunctions('glsl1'), /GLSL ES 1\.00/);
   });
 
   test('no helper holds an integer literal above 2^31 − 1 (gpu.js cannot compile those)', () => {
     for (const d of gpujsDialects) {
-      for (const f of [...randomFunctions(d), ...integerFunctions(d)].filter((g) => g.kind === 'helper')) {
+      const random = randomUnsupportedReason(d) === null ? randomFunctions(d) : [];
+      for (const f of [...random, ...integerFunctions(d)].filter((g) => g.kind === 'helper')) {
         for (const lit of f.source.match(/(?<![\d.])\d+(?![\d.])/g) ?? []) assert.ok(Number(lit) <= 0x7fffffff, `${d} ${f.name}: ${lit}`);
       }
     }

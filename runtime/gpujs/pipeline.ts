@@ -1,7 +1,7 @@
 import type { IPipelineRunShortcut } from 'gpu.js';
 import { resultLength } from '../../compiler/codegen/gpujs/source.ts';
 import type { GpujsDevice } from './device.ts';
-import { flattenOutput } from './device.ts';
+import { deviceResidentModes, flattenOutput } from './device.ts';
 import type { DeviceBuffer, GpujsKernel, KernelArgument } from './kernel.ts';
 import { upload } from './kernel.ts';
 
@@ -65,6 +65,10 @@ export function planProblems(plan: KernelPlan, mode: string): string[] {
     step.args.forEach((v, j) => {
       if ('step' in v && !(v.step >= 0 && v.step < i)) problems.push(`step ${i} argument ${j} refers to step ${v.step}, which does not run before it`);
       if ('input' in v && !(v.input >= 0 && v.input < plan.inputCount)) problems.push(`step ${i} argument ${j} refers to missing input ${v.input}`);
+      const producer = 'step' in v ? plan.steps[v.step] : undefined;
+      if (producer !== undefined && producer.kernel.source.components > 1 && mode !== 'webgpu' && deviceResidentModes.some((m) => m === mode)) {
+        problems.push(`step ${i} reads the Array(${producer.kernel.source.components}) result of ${producer.kernel.source.name}, which gpu.js cannot index as floats on ${mode}; emit a block-1 kernel`);
+      }
     });
   });
   for (const o of plan.outputs) if (!(o >= 0 && o < plan.steps.length)) problems.push(`output refers to missing step ${o}`);

@@ -48,7 +48,10 @@ export interface GpujsDevice {
   /** What runs the kernels, e.g. the WebGPU adapter. */
   readonly description: string;
   readonly gpu: GPU;
-  /** Releases the gpu.js instance (and, for webgpu, the shared device and the provider). */
+  /**
+   * Releases the gpu.js instance (and, for webgpu, the shared device and the provider). gpu.js
+   * shares one WebGPU device per page/process, so keep at most one webgpu device open at a time.
+   */
   destroy(): Promise<void>;
 }
 

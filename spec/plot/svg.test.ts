@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { plotSvg, semilogySvg, subplotsSvg } from '../../src/plot/svg.ts';
+import { decimateByPixelColumn, plotSvg, semilogySvg, subplotsSvg } from '../../src/plot/svg.ts';
 import type { Axes } from '../../src/plot/svg.ts';
 import { allElements, elementsNamed, parseXml } from './xml.ts';
 import type { XmlElement } from './xml.ts';
@@ -156,4 +156,53 @@ test('empty and degenerate inputs still give valid SVG', () => {
     parseXml(svg);
     assert.ok(!/NaN|Infinity/.test(svg), svg);
   }
+});
+
+test('property: decimation keeps, per pixel column and per run between gaps, the first, last, lowest and highest point', () => {
+  fc.assert(
+    fc.property(fc.array(fc.option(fc.double({ min: -100, max: 100, noNaN: true }), { nil: Number.NaN, freq: 10 }), { maxLength: 300 }), fc.double({ min: 0.01, max: 3, noNaN: true }), (ys, dx) => {
+      const px = Float64Array.from(ys, (_, i) => i * dx);
+      const py = Float64Array.from(ys, (y) => (Number.isNaN(y) ? Number.NaN : y));
+      for (let i = 0; i < px.length; i++) if (Number.isNaN(py[i] ?? 0)) px[i] = Number.NaN;
+      const thin = decimateByPixelColumn(px, py);
+      // Group into (run, column) → [first, last, min, max].
+      const summary = (xs: Float64Array, vs: Float64Array): string[] => {
+        const out: string[] = [];
+        let run = 0;
+        let key = '';
+        let group: number[] = [];
+        const flush = (): void => {
+          if (group.length > 0) out.push(`${key}:${group[0]},${group[group.length - 1]},${Math.min(...group)},${Math.max(...group)}`);
+          group = [];
+        };
+        for (let i = 0; i < xs.length; i++) {
+          const x = xs[i] ?? Number.NaN;
+          if (Number.isNaN(x)) {
+            flush();
+            run++;
+            continue;
+          }
+          const k = `${run}/${Math.floor(x)}`;
+          if (k !== key) flush();
+          key = k;
+          group.push(vs[i] ?? 0);
+        }
+        flush();
+        return out;
+      };
+      assert.deepEqual(summary(thin.px, thin.py), summary(px, py));
+      assert.ok(thin.px.length <= px.length);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('a long curve (100k steps) becomes a few points per pixel, with the same extremes', () => {
+  const y = Array.from({ length: 100_000 }, (_, i) => 1 / (1 + i / 100) + (i === 54_321 ? 5 : 0));
+  const root = parseXml(plotSvg({ series: [{ y }] }));
+  const points = subpaths(elementsNamed(root, 'path')[0]?.attrs['d'] ?? '').flat();
+  const box = frame(root);
+  assert.ok(points.length < 4 * (box.right - box.left) + 10, `${points.length} points`);
+  // The spike at step 54321 is still drawn: some point reaches the top of the plot.
+  assert.ok(Math.min(...points.map(([, py]) => py)) < box.top + 15);
 });

@@ -63,9 +63,17 @@ export function nll(logProbs: Node, labels: Node, reduction: Reduction = 'mean')
   return reduce(op.neg(op.reshape(picked, [labels.shape[0]!])), reduction);
 }
 
-/** Cross-entropy from logits [batch, classes] and integer labels [batch]; stable for logits up to ±1e4 and beyond. */
-export const crossEntropy = (logits: Node, labels: Node, reduction: Reduction = 'mean'): Node =>
-  nll(logSoftmax(logits, 1), labels, reduction);
+/**
+ * Cross-entropy from logits [batch, classes] and integer labels [batch], written as
+ * logSumExp(x) − x[label]: equal to nll(logSoftmax(x)), stable for logits of any size, and its
+ * gradient is directly softmax(x) − onehot(label) without summing the one-hot cotangent.
+ */
+export function crossEntropy(logits: Node, labels: Node, reduction: Reduction = 'mean'): Node {
+  checkLabels('crossEntropy', logits, labels);
+  const b = labels.shape[0]!;
+  const picked = op.reshape(op.takeAlongAxis(logits, op.reshape(labels, [b, 1]), 1), [b]);
+  return reduce(op.sub(logSumExp(logits, 1), picked), reduction);
+}
 
 /** The book's squared loss (ŷ − y)²/2, elementwise; `y` is reshaped to ŷ's shape as in d2l. */
 export function squaredLoss(yHat: Node, y: Node): Node {

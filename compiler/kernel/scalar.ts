@@ -12,7 +12,8 @@ export type IExpr =
   | { readonly k: 'ilit'; readonly value: number }
   | { readonly k: 'iadd' | 'imul' | 'idiv' | 'imod'; readonly a: IExpr; readonly b: IExpr }
   /** `cond ? a : b` with cond `lo <= x < hi` — used by pad and concat. */
-  | { readonly k: 'isel'; readonly x: IExpr; readonly lo: number; readonly hi: number; readonly a: IExpr; readonly b: IExpr };
+  /** An integer read from data: the value of a scalar expression (take-along-axis indices). */
+  | { readonly k: 'ifrom'; readonly value: SExpr };
 
 export const ivar = (name: string): IExpr => ({ k: 'ivar', name });
 export const ilit = (value: number): IExpr => ({ k: 'ilit', value });
@@ -51,6 +52,17 @@ export type SExpr =
   /** Element `index` of kernel input number `input`. */
   | { readonly k: 'load'; readonly input: number; readonly index: IExpr; readonly dtype: DType }
   | { readonly k: 'op'; readonly op: ScalarOp; readonly args: readonly SExpr[]; readonly attr: number; readonly dtype: DType }
+  /**
+   * `then` where every check `lo <= x < hi` holds, else `otherwise` (pad and concat). Code
+   * generators must not evaluate `then` (it may read out of bounds) when a check fails.
+   */
+  | {
+      readonly k: 'inrange';
+      readonly checks: readonly { readonly x: IExpr; readonly lo: number; readonly hi: number }[];
+      readonly then: SExpr;
+      readonly otherwise: SExpr;
+      readonly dtype: DType;
+    }
   /** An integer index used as a value (iota). */
   | { readonly k: 'index'; readonly index: IExpr; readonly dtype: DType }
   /** Counter-based random number (see compiler/random.ts) from a two-word key and a counter. */

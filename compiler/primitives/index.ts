@@ -2,7 +2,7 @@
  * The primitive table: one entry per primitive of `AttrMap`, each with the rules its kind needs.
  * `PrimitiveTable` is a mapped type over the primitives, so leaving any rule out fails `tsc`.
  */
-import type { Prim } from '../ir/node.ts';
+import type { Node, Prim } from '../ir/node.ts';
 import { contractRules } from './contract.ts';
 import { elementwiseRules, leafRules } from './elementwise.ts';
 import { gatherRules } from './gather.ts';
@@ -25,6 +25,9 @@ const asRules: { readonly [P in Prim]: PrimitiveRules<P> } = primitives;
 
 /** The rules of one primitive, for code that is generic over primitives. */
 export const rulesOf = <P extends Prim>(p: P): PrimitiveRules<P> => asRules[p];
+
+/** True for nodes of elementwise primitives (those with a scalar lowering). */
+export const isElementwiseNode = (n: Node): n is Node<ElementwisePrim> => asRules[n.op].kind === 'elementwise';
 
 /** The rules of an elementwise primitive, or undefined. */
 export function elementwiseRulesOf(p: Prim): ElementwiseRules<ElementwisePrim> | undefined {

@@ -83,6 +83,11 @@ function rewrite(n: Node): Node {
     case 'permute': {
       if (c[0] !== undefined) return mk(c[0]);
       const perm = (n.attrs as AttrMap['permute']).perm;
+      // (A·B)ᵀ = Bᵀ·Aᵀ: the transposes fold into how the matmul reads its operands.
+      const r = perm.length;
+      if (a[0]!.op === 'matmul' && r >= 2 && perm[r - 1] === r - 2 && perm[r - 2] === r - 1 && perm.slice(0, -2).every((p, i) => p === i)) {
+        return op.matmul(op.transpose(a[0]!.args[1]!), op.transpose(a[0]!.args[0]!));
+      }
       if (a[0]!.op === 'permute') {
         const inner = (a[0]!.attrs as AttrMap['permute']).perm;
         return op.permute(a[0]!.args[0]!, perm.map((p) => inner[p]!));

@@ -1,0 +1,97 @@
+/**
+ * Device arrays: immutable values living in a backend's memory. Users never dispose them; the
+ * runtime counts live ones for `memory()` and frees storage with the garbage collector. A
+ * compiled program may take over (donate) an input's storage for an output; the old array is
+ * then invalid and reading it is an error that says so, never a stale value.
+ */
+import type { DType, Shape } from '../compiler/ir/types.ts';
+import { sizeOf } from '../compiler/ir/types.ts';
+import { bytesPer, type Backend, type HostArray } from './backend.ts';
+
+let live = 0;
+let liveBytes = 0;
+const registry = new FinalizationRegistry<number>((bytes) => {
+  live--;
+  liveBytes -= bytes;
+});
+
+/** Live device arrays and their bytes, plus program-owned scratch buffers. */
+export interface MemoryStats {
+  readonly arrays: number;
+  readonly arrayBytes: number;
+  readonly programBuffers: number;
+  readonly programBytes: number;
+}
+
+const programStats = { buffers: 0, bytes: 0 };
+export function countProgramBuffers(buffers: number, bytes: number): void {
+  programStats.buffers += buffers;
+  programStats.bytes += bytes;
+}
+export function releaseProgramBuffers(buffers: number, bytes: number): void {
+  programStats.buffers -= buffers;
+  programStats.bytes -= bytes;
+}
+
+/** What the runtime holds now. Arrays are counted until the garbage collector reclaims them. */
+export const memory = (): MemoryStats => ({ arrays: live, arrayBytes: liveBytes, programBuffers: programStats.buffers, programBytes: programStats.bytes });
+
+export class DonatedError extends Error {
+  override readonly name = 'DonatedError';
+}
+
+export class DeviceArray {
+  #buffer: unknown;
+  #invalid: string | undefined;
+  readonly size: number;
+
+  constructor(
+    readonly backend: Backend,
+    buffer: unknown,
+    readonly shape: Shape,
+    readonly dtype: DType,
+  ) {
+    this.#buffer = buffer;
+    this.size = sizeOf(shape);
+    const bytes = this.size * bytesPer[dtype];
+    live++;
+    liveBytes += bytes;
+    registry.register(this, bytes);
+  }
+
+  /** The backend buffer; throws if this array was donated. */
+  get buffer(): unknown {
+    if (this.#invalid !== undefined) throw new DonatedError(this.#invalid);
+    return this.#buffer;
+  }
+
+  get isValid(): boolean {
+    return this.#invalid === undefined;
+  }
+
+  /** Marks the storage as taken over by a program's output (buffer donation). */
+  invalidate(reason: string): unknown {
+    const b = this.buffer;
+    this.#invalid = reason;
+    this.#buffer = undefined;
+    return b;
+  }
+
+  /** Reads the values back to the host. */
+  data(): Promise<HostArray> {
+    return this.backend.read(this.buffer, this.size, this.dtype);
+  }
+
+  /** Reads synchronously (CPU backends); throws where the backend can only read asynchronously. */
+  dataSync(): HostArray {
+    const read = this.backend.readSync;
+    if (read === undefined) throw new Error(`backend ${this.backend.name} reads asynchronously; use await array.data()`);
+    return read.call(this.backend, this.buffer, this.size, this.dtype);
+  }
+
+  /** The single value of a one-element array. */
+  item(): number {
+    if (this.size !== 1) throw new RangeError(`item(): array has ${this.size} elements, shape [${this.shape.join(', ')}]`);
+    return this.dataSync()[0]!;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The loop a pool worker runs: wait for a dispatch (spin briefly, then sleep on the generation
+ * word), run its slot, report done. Browser-safe: the platform adapter supplies how a module
+ * message is taken synchronously and how readiness is reported.
+ */
+
+import {
+  type ControlBlock,
+  type ModuleMessage,
+  Ctl,
+  TaskKind,
+  argIndex,
+  slotIndex,
+  viewControlBlock,
+  writeError,
+} from './protocol.ts';
+
+/** What a worker is started with. */
+export interface WorkerInit {
+  readonly control: SharedArrayBuffer;
+  /** Number of workers in the pool (not counting the main thread). */
+  readonly workers: number;
+  /** This worker's index, 0-based. */
+  readonly index: number;
+  readonly memory: WebAssembly.Memory;
+  /** How long to spin on the generation word before sleeping, in microseconds. */
+  readonly spinMicros: number;
+}
+
+/** Platform services the loop needs. */
+export interface WorkerLoopHost {
+  /** The next module message, taken synchronously (it was posted before the dispatch). */
+  takeModule(): ModuleMessage;
+  /** Tells the main thread this worker is ready (called once, after reading the generation). */
+  ready(): void;
+  /** A monotonic clock in milliseconds. */
+  now(): number;
+}
+
+/** A WebAssembly export wrapped as a plain function of numbers. */
+export type Kernel = (...args: number[]) => unknown;
+
+/** Looks up the named function exports of an instance, in order. */
+export function kernelsOf(instance: WebAssembly.Instance, names: readonly string[]): Kernel[] {
+  return names.map((name) => {
+    const fn = instance.exports[name];
+    if (typeof fn !== 'function') throw new Error(`module has no exported function '${name}'`);
+    return (...args: number[]): unknown => Reflect.apply(fn, undefined, args);
+  });
+}
+
+/** Runs the worker loop until the pool asks it to stop. */
+export function runWorkerLoop(init: WorkerInit, host: WorkerLoopHost): void {
+  const cb: ControlBlock = viewControlBlock(init.control, init.workers);
+  const { ints, args } = cb;
+  const w = init.index;
+  const modules = new Map<number, Kernel[]>();
+  const spinMs = init.spinMicros / 1000;
+  const argv: number[] = [];
+
+  // Read the generation before reporting ready: a dispatch issued right after `ready` must be
+  // seen as new, or the first task would be lost and the main thread would wait forever.
+  let seen = Atomics.load(ints, Ctl.generation);
+  host.ready();
+
+  for (;;) {
+    let g = Atomics.load(ints, Ctl.generation);
+    if (g === seen) {
+      const until = host.now() + spinMs;
+      let spins = 0;
+      while (g === seen) {
+        if ((++spins & 1023) === 0 && host.now() > until) {
+          Atomics.wait(ints, Ctl.generation, seen);
+          spins = 0;
+        }
+        g = Atomics.load(ints, Ctl.generation);
+      }
+    }
+    seen = g;
+    if (Atomics.load(ints, Ctl.stop) !== 0) return;
+
+    try {
+      const kind = ints[slotIndex(w, 0)];
+      if (kind === TaskKind.call) {
+        const fns = modules.get(ints[slotIndex(w, 1)] ?? -1);
+        const fn = fns?.[ints[slotIndex(w, 2)] ?? -1];
+        if (!fn) throw new Error(`no function ${ints[slotIndex(w, 2)]} in module ${ints[slotIndex(w, 1)]}`);
+        const argc = ints[slotIndex(w, 3)] ?? 0;
+        argv.length = argc;
+        for (let i = 0; i < argc; i++) argv[i] = args[argIndex(w, i)] ?? 0;
+        fn(...argv);
+      } else if (kind === TaskKind.load) {
+        const msg = host.takeModule();
+        const instance = new WebAssembly.Instance(msg.module, { env: { memory: init.memory } });
+        modules.set(msg.id, kernelsOf(instance, msg.exports));
+      }
+    } catch (e) {
+      writeError(cb, w, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    }
+    if (Atomics.sub(ints, Ctl.pending, 1) === 1) Atomics.notify(ints, Ctl.pending);
+  }
+}

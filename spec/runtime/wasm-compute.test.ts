@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { type ElementwiseSpec, evaluateElementwise, w } from '../../compiler/codegen/wasm/elementwise.ts';
+import { keyFromSeed, normalArray } from '../../compiler/random.ts';
+import { type MatmulArgs, type WasmCompute, createWasmCompute, subBuffer } from '../../runtime/wasm/index.ts';
+
+interface Shape {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly accumulate: boolean;
+  readonly batch: number;
+  readonly seed: number;
+}
+
+/** Runs C = op(A)·op(B) (+C) through `wc` and checks it against float64 within the float32 bound. */
+function checkMatmul(wc: WasmCompute, s: Shape): void {
+  const { m, n, k, transA, transB, accumulate, batch } = s;
+  const key = keyFromSeed(s.seed);
+  const a = wc.alloc(batch * m * k), b = wc.alloc(batch * k * n), c = wc.alloc(batch * m * n);
+  try {
+    wc.view(a).set(normalArray(key, a.length));
+    wc.view(b).set(normalArray([key[1], key[0]], b.length));
+    wc.view(c).set(normalArray([key[0], key[1] ^ 7], c.length));
+    const c0 = Float32Array.from(wc.view(c));
+    wc.matmul({ a, b, c, m, n, k, transA, transB, accumulate, batch });
+    const A = wc.view(a), B = wc.view(b), C = wc.view(c);
+    const gamma = (k + 2) * 2 ** -24;
+    for (let t = 0; t < batch; t++) {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let sum = accumulate ? (c0[t * m * n + i * n + j] ?? NaN) : 0;
+          let mag = Math.abs(sum);
+          for (let p = 0; p < k; p++) {
+            const x = A[t * m * k + (transA ? p * m + i : i * k + p)] ?? NaN;
+            const y = B[t * k * n + (transB ? j * k + p : p * n + j)] ?? NaN;
+            sum += x * y;
+            mag += Math.abs(x * y);
+          }
+          const got = C[t * m * n + i * n + j] ?? NaN;
+          if (!(Math.abs(got - sum) <= gamma * mag + 1e-30)) {
+            assert.fail(`${JSON.stringify(s)} on ${wc.threads} threads: C[${t}][${i}][${j}] = ${got}, expected ${sum}`);
+          }
+        }
+      }
+    }
+  } finally {
+    wc.free(a);
+    wc.free(b);
+    wc.free(c);
+  }
+}
+
+const shapeArb = (maxDim: number, maxK: number): fc.Arbitrary<Shape> =>
+  fc.record({
+    m: fc.integer({ min: 1, max: maxDim }),
+    n: fc.integer({ min: 1, max: maxDim }),
+    k: fc.integer({ min: 1, max: maxK }),
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    accumulate: fc.boolean(),
+    batch: fc.integer({ min: 1, max: 2 }),
+    seed: fc.nat(),
+  });
+
+for (const threads of [1, 2]) {
+  describe(`WasmCompute on ${threads} thread(s)`, () => {
+    let wc: WasmCompute | undefined;
+    before(async () => {
+      wc = await createWasmCompute({ threads });
+    });
+    after(async () => {
+      await wc?.dispose();
+    });
+    const compute = (): WasmCompute => {
+      assert.ok(wc, 'compute not created');
+      return wc;
+    };
+
+    test('matmul: named shapes (1×1×1, primes, tall, skinny, the split by rows and by columns)', () => {
+      assert.equal(compute().threads, threads);
+      const base = { transA: false, transB: false, accumulate: false, batch: 1, seed: 3 };
+      for (const [m, n, k] of [[1, 1, 1], [97, 89, 83], [500, 3, 90], [3, 500, 90], [64, 64, 64], [131, 257, 7]] as const) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) checkMatmul(compute(), { ...base, m, n, k, transA, transB, accumulate: transA });
+        }
+      }
+    });
+
+    test('matmul: random shapes large enough to run in parallel', () => {
+      fc.assert(
+        fc.property(shapeArb(90, 120), (s) => checkMatmul(compute(), s)),
+        { numRuns: 25 },
+      );
+    });
+
+    test('matmul: k = 0 zeroes C unless accumulating; empty products do nothing', () => {
+      const wc = compute();
+      const a = wc.alloc(1), b = wc.alloc(1), c = wc.alloc(6);
+      wc.view(c).fill(5);
+      wc.matmul({ a, b, c, m: 2, n: 3, k: 0, accumulate: true });
+      assert.deepEqual([...wc.view(c)], [5, 5, 5, 5, 5, 5]);
+      wc.matmul({ a, b, c, m: 2, n: 3, k: 0 });
+      assert.deepEqual([...wc.view(c)], [0, 0, 0, 0, 0, 0]);
+      wc.view(c).fill(5);
+      wc.matmul({ a, b, c, m: 0, n: 3, k: 4 });
+      assert.deepEqual([...wc.view(c)], [5, 5, 5, 5, 5, 5]);
+      [a, b, c].forEach((x) => wc.free(x));
+    });
+
+    test('matmul: sub-buffers with leading dimensions (a column block of a wider matrix)', () => {
+      const wc = compute();
+      // C[:, 2:5] = A · B[:, 1:4] where B is 4×6 and C is 3×7
+      const a = wc.alloc(3 * 4), b = wc.alloc(4 * 6), c = wc.alloc(3 * 7);
+      wc.view(a).set(Array.from({ length: 12 }, (_, i) => i - 5));
+      wc.view(b).set(Array.from({ length: 24 }, (_, i) => (i % 7) - 2));
+      wc.view(c).fill(-1);
+      wc.matmul({ a, b: subBuffer(b, 1, 23), c: subBuffer(c, 2, 19), m: 3, n: 3, k: 4, ldb: 6, ldc: 7 });
+      const A = wc.view(a), B = wc.view(b), C = wc.view(c);
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 7; j++) {
+          let want = -1;
+          if (j >= 2 && j < 5) {
+            want = 0;
+            for (let p = 0; p < 4; p++) want += (A[i * 4 + p] ?? 0) * (B[p * 6 + j - 1] ?? 0);
+          }
+          assert.equal(C[i * 7 + j], want, `C[${i}][${j}]`);
+        }
+      }
+      [a, b, c].forEach((x) => wc.free(x));
+    });
+
+    test('matmul: bad arguments are refused with what is wrong', () => {
+      const wc = compute();
+      const a = wc.alloc(6), b = wc.alloc(6), c = wc.alloc(4);
+      const ok: MatmulArgs = { a, b, c, m: 2, n: 2, k: 3 };
+      assert.throws(() => wc.matmul({ ...ok, k: 4 }), /A \(2×4, ld 4, batch 1\) needs 8 floats, its buffer has 6/);
+      assert.throws(() => wc.matmul({ ...ok, lda: 2 }), /leading dimension of A is 2, below its row length 3/);
+      assert.throws(() => wc.matmul({ ...ok, m: 2.5 }), /m = 2.5/);
+      assert.throws(() => wc.matmul({ ...ok, c: subBuffer(a, 0, 4) }), /C overlaps A or B/);
+      [a, b, c].forEach((x) => wc.free(x));
+    });
+
+    test('elementwise: fused kernels over long arrays match the float32 reference', () => {
+      const wc = compute();
+      const x = w.add(w.mul(w.load(0), w.load(1)), w.load(2));
+      const spec: ElementwiseSpec = {
+        outputs: [w.where(w.gt(x, w.const(0)), x, w.const(0)), w.tanh(w.load(0))],
+        inputs: ['contiguous', 'broadcast', 'contiguous'],
+      };
+      const kernel = wc.compileElementwise(spec.outputs, spec.inputs);
+      assert.equal(wc.compileElementwise([...spec.outputs], [...spec.inputs]), kernel, 'compiled kernels are cached');
+      const n = 100_003;
+      const [x0, x1, x2, relu, th] = [wc.alloc(n), wc.alloc(1), wc.alloc(n), wc.alloc(n), wc.alloc(n)] as const;
+      const ins = [x0, x1, x2];
+      const outs = [relu, th];
+      ins.forEach((buf, i) => wc.view(buf).set(normalArray(keyFromSeed(i), buf.length)));
+      kernel.run(outs, ins);
+      const want = evaluateElementwise(spec, ins.map((b) => wc.view(b)), n);
+      assert.deepEqual(wc.view(relu), want[0]);
+      const got = wc.view(th);
+      for (let i = 0; i < n; i++) assert.ok(Math.abs((got[i] ?? NaN) - (want[1]?.[i] ?? NaN)) <= 2.5e-7);
+      // in place, on a prefix
+      const double = wc.compileElementwise(w.mul(w.load(0), w.const(2)), 1);
+      const previous = wc.view(relu).slice();
+      double.run(relu, [relu], 70_001);
+      const doubled = wc.view(relu);
+      for (let i = 0; i < n; i++) assert.equal(doubled[i], i < 70_001 ? Math.fround(2 * (previous[i] ?? 0)) : previous[i]);
+      assert.throws(() => kernel.run(outs, ins, n + 1), /output 0 has 100003 floats, needs 100004/);
+      assert.throws(() => kernel.run([relu, th, th], ins), /3 outputs given, the kernel has 2/);
+      assert.throws(() => kernel.run(outs, [x0, x1, subBuffer(x2, 0, 5)]), /input 2 has 5 floats, needs 100003/);
+      [...ins, ...outs].forEach((buf) => wc.free(buf));
+    });
+
+    test('alloc, view, free and stats', () => {
+      const wc = compute();
+      const before = wc.stats().live;
+      const x = wc.alloc(1000);
+      assert.equal(x.offset % 64, 0);
+      assert.equal(wc.view(x).length, 1000);
+      assert.ok(wc.stats().live >= before + 4000);
+      wc.free(x);
+      assert.equal(wc.stats().live, before);
+      assert.throws(() => wc.free(x), /not a live block/);
+      assert.throws(() => wc.alloc(-1), /whole number of floats/);
+    });
+  });
+}
+
+describe('WasmCompute kernel choice', () => {
+  test('the mul+add kernel on two threads', async () => {
+    const wc = await createWasmCompute({ threads: 2, kernel: 'muladd' });
+    try {
+      assert.equal(wc.fma, false);
+      const base = { transA: false, transB: false, accumulate: true, batch: 1, seed: 9 };
+      checkMatmul(wc, { ...base, m: 77, n: 131, k: 50 });
+      checkMatmul(wc, { ...base, m: 150, n: 5, k: 60, transA: true, transB: true });
+    } finally {
+      await wc.dispose();
+    }
+  });
+});

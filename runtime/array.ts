@@ -95,3 +95,9 @@ export class DeviceArray {
     return this.dataSync()[0]!;
   }
 }
+
+/** Uploads host numbers as a device array. */
+export function fromHost(backend: Backend, data: ArrayLike<number>, shape: Shape, dtype: DType): DeviceArray {
+  if (data.length !== sizeOf(shape)) throw new RangeError(`fromHost: ${data.length} values for shape [${shape.join(', ')}] (${sizeOf(shape)} elements)`);
+  return new DeviceArray(backend, backend.upload(data, dtype), shape, dtype);
+}

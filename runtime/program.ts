@@ -70,14 +70,20 @@ export class Program {
     order.forEach((k, t) => {
       if (isTemp.has(k.output)) {
         const spec = fused.buffers[k.output]!;
-        const key = `${spec.dtype}:${sizeOf(spec.shape)}`;
-        const pool = free.get(key) ?? [];
-        let slot = pool.pop();
-        if (slot === undefined) {
+        // Best fit: the smallest free slot of the dtype that is large enough.
+        const pool = free.get(spec.dtype) ?? [];
+        const need = sizeOf(spec.shape);
+        let pick = -1;
+        pool.forEach((sl, i) => {
+          if (slotSpecs[sl]!.size >= need && (pick < 0 || slotSpecs[sl]!.size < slotSpecs[pool[pick]!]!.size)) pick = i;
+        });
+        let slot: number;
+        if (pick >= 0) slot = pool.splice(pick, 1)[0]!;
+        else {
           slot = slotSpecs.length;
-          slotSpecs.push({ size: sizeOf(spec.shape), dtype: spec.dtype });
+          slotSpecs.push({ size: need, dtype: spec.dtype });
         }
-        free.set(key, pool);
+        free.set(spec.dtype, pool);
         slotOf.set(k.output, slot);
         plan.push({ kind: 'alloc', buffer: k.output, slot });
       }
@@ -85,8 +91,7 @@ export class Program {
       for (const b of new Set(k.inputs)) {
         if (isTemp.has(b) && lastUse.get(b) === t) {
           const spec = fused.buffers[b]!;
-          const key = `${spec.dtype}:${sizeOf(spec.shape)}`;
-          free.set(key, [...(free.get(key) ?? []), slotOf.get(b)!]);
+          free.set(spec.dtype, [...(free.get(spec.dtype) ?? []), slotOf.get(b)!]);
           plan.push({ kind: 'free', buffer: b, slot: slotOf.get(b)! });
         }
       }

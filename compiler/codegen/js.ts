@@ -3,9 +3,9 @@
  * once with `new Function`. This is the CPU fallback everywhere and the float64 path; scalar
  * operations render through the `jsScalar` table.
  *
- * Precision: float32 kernels compute in float64 inside an expression and round when storing to
- * a Float32Array; the reference evaluator rounds after every primitive, so the two agree to a few
- * float32 ulps (the tests use a float32 tolerance).
+ * Precision: float32 kernels round every scalar operation's result with Math.fround, as the
+ * reference evaluator rounds after every primitive; reductions and matmuls accumulate in float64
+ * and round once, so the two agree to a few float32 ulps (the tests use a float32 tolerance).
  */
 import type { DType } from '../ir/types.ts';
 import { ACC_INPUT, coordVar, type ElementwiseKernel, type Kernel, type MatmulKernel, type ReduceKernel } from '../kernel/kernel.ts';
@@ -128,10 +128,14 @@ class ScalarEmitter {
         break;
       case 'op':
         code = jsScalar[e.op](e.args.map((a) => this.emit(a)), e.attr);
+        // Round every float32 result, so that a value recomputed inside a kernel equals the
+        // same value stored in a Float32Array (comparisons such as max's tie mask rely on it).
+        if (e.dtype === 'f32' && e.op !== 'cast') code = `Math.fround(${code})`;
         break;
       case 'random': {
         const f = e.dist === 'uniform' ? 'runiform' : 'rnormal';
         code = `${f}(${this.emit(e.key0)}, ${this.emit(e.key1)}, ${this.index(e.counter)})`;
+        if (e.dtype === 'f32') code = `Math.fround(${code})`;
         break;
       }
       case 'inrange': {

@@ -230,6 +230,8 @@ class Lowering {
   readonly inputs: number[] = [];
   readonly fused = new Set<number>();
   readonly inlined: { node: Node; loads: number }[] = [];
+  /** Distinct buffers loaded below each node being inlined (innermost last). */
+  private readonly loadSets: Set<number>[] = [];
   constructor(
     private readonly ctx: BuildCtx,
     private readonly root: Node,
@@ -248,6 +250,7 @@ class Lowering {
   }
 
   load(n: Node, coords: readonly IExpr[]): SExpr {
+    this.loadSets[this.loadSets.length - 1]?.add(this.ctx.bufferFor(n));
     return { k: 'load', input: this.inputIndex(n), index: flatIndex(coords, n.shape), dtype: n.dtype };
   }
 
@@ -255,9 +258,11 @@ class Lowering {
     if (n === this.acc) return { k: 'load', input: ACC_INPUT, index: ilit(0), dtype: n.dtype };
     if (n !== this.root && this.ctx.materialized.has(n)) return this.load(n, coords);
     this.fused.add(n.id);
-    const before = this.inputs.length;
+    this.loadSets.push(new Set());
     const e = this.inline(n, coords);
-    if (n !== this.root) this.inlined.push({ node: n, loads: this.inputs.length - before + 1 });
+    const loads = this.loadSets.pop()!;
+    for (const b of loads) this.loadSets[this.loadSets.length - 1]?.add(b);
+    if (n !== this.root) this.inlined.push({ node: n, loads: loads.size });
     return e;
   }
 

@@ -40,7 +40,13 @@ export class DonatedError extends Error {
   override readonly name = 'DonatedError';
 }
 
-export class DeviceArray {
+/**
+ * An array in a backend's memory. `S` and `D` are type-level only (shape with names, dtype), so
+ * `jit` can check that a compiled function gets arrays of the shapes its tensors declare.
+ */
+export class DeviceArray<S extends readonly (number | string)[] = readonly (number | string)[], D extends DType = DType> {
+  /** Type-level only. */
+  declare readonly typedShape: S;
   #buffer: unknown;
   #invalid: string | undefined;
   readonly size: number;
@@ -49,7 +55,7 @@ export class DeviceArray {
     readonly backend: Backend,
     buffer: unknown,
     readonly shape: Shape,
-    readonly dtype: DType,
+    readonly dtype: D,
   ) {
     this.#buffer = buffer;
     this.size = sizeOf(shape);

@@ -35,8 +35,16 @@ export function logSumExp(x: Node, axis: number = -1, keepdims = false): Node {
   return keepdims ? r : op.reshape(r, x.shape.filter((_, i) => i !== op.normAxis('logSumExp', axis, x.shape)));
 }
 
-/** log softmax(x) = x − logSumExp(x), stable for logits of any size. */
-export const logSoftmax = (x: Node, axis = -1): Node => op.sub(x, logSumExp(x, axis, true));
+/**
+ * log softmax(x) = (x − m) − log Σ exp(x − m) with m the maximum (held constant), stable for
+ * logits of any size. Subtracting m before log Σ (rather than x − logSumExp(x)) keeps the
+ * result exact where x = m: with logits near ±1e4, x − (m + log Σ) would lose the low bits of
+ * log Σ to the rounding of m + log Σ.
+ */
+export function logSoftmax(x: Node, axis = -1): Node {
+  const shifted = op.sub(x, op.stopGradient(op.max(x, axis, true)));
+  return op.sub(shifted, op.log(op.sum(op.exp(shifted), axis, true)));
+}
 
 /** softmax(x) = exp(x − max) / Σ exp(x − max) over `axis`. */
 export function softmax(x: Node, axis = -1): Node {

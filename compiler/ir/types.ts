@@ -55,12 +55,18 @@ export class DTypeError extends Error {
   }
 }
 
-/** The first stack frame outside fusegrad's own compiler/ and src/ folders, if any. */
+// fusegrad's own folders, as absolute path prefixes: frames inside them are not the user's code.
+// (Matching any `/src/` would skip a user's own `src/model.ts`.)
+const ownRoot = decodeURIComponent(new URL('../../', import.meta.url).pathname).replace(/^\/([A-Za-z]:)/, '$1');
+const ownFolders = ['compiler/', 'src/', 'runtime/'].map((f) => ownRoot + f);
+
+/** The first stack frame outside fusegrad's own compiler/, src/ and runtime/ folders and node_modules, if any. */
 function userFrame(): string {
   const stack = new Error().stack?.split('\n').slice(1) ?? [];
-  for (const line of stack) {
-    if (/[/\\](compiler|src|runtime)[/\\]/.test(line) || line.includes('node:')) continue;
-    const m = /\(?([^()\s]+:\d+:\d+)\)?\s*$/.exec(line);
+  for (const raw of stack) {
+    const line = raw.replace(/\\/g, '/').replace('file://', '');
+    if (ownFolders.some((f) => line.includes(f)) || line.includes('/node_modules/') || line.includes('node:')) continue;
+    const m = /\(?([^()\s]+:\d+:\d+)\)?\s*$/.exec(raw);
     if (m?.[1] !== undefined) return ` at ${m[1]}`;
   }
   return '';

@@ -57,12 +57,19 @@ export interface ThreadPoolOptions {
   readonly memory: WebAssembly.Memory;
   /** Threads including the main thread; 1 means no workers. */
   readonly threads: number;
-  /** How long workers (and the waiting main thread) spin before sleeping, in microseconds. */
+  /** How long idle workers spin before sleeping, in microseconds (the main thread: at most 100). */
   readonly spinMicros?: number;
 }
 
-/** Default spin before sleeping: covers the gaps between the kernels of a training step. */
+/** Default spin of idle workers before sleeping: covers the gaps between a step's kernels. */
 export const DEFAULT_SPIN_MICROS = 2000;
+
+/**
+ * How long the main thread spins for unfinished workers before blocking. Short: shares are
+ * balanced, so a long wait means a worker lost its core to another process, and a spinning
+ * main thread would keep the core that worker needs.
+ */
+const MAIN_SPIN_MICROS = 100;
 
 /** One call per thread: `tasks[0]` runs on the main thread, `tasks[i]` on worker i-1. */
 export type ThreadTasks = readonly (readonly number[] | undefined)[];
@@ -77,7 +84,8 @@ export class ThreadPool {
     private readonly platform: ThreadPlatform,
     private readonly cb: ControlBlock,
     private readonly links: readonly WorkerLink[],
-    private readonly spinMs: number,
+    /** how long the main thread spins for workers before blocking */
+    private readonly mainSpinMs: number,
   ) {}
 
   /** Starts `threads - 1` workers and waits until each is ready. */
@@ -91,7 +99,8 @@ export class ThreadPool {
         opts.platform.startWorker({ control, workers, index, memory: opts.memory, spinMicros }),
       ),
     );
-    return new ThreadPool(opts.memory, opts.platform, viewControlBlock(control, workers), links, spinMicros / 1000);
+    const mainSpinMs = Math.min(spinMicros, MAIN_SPIN_MICROS) / 1000;
+    return new ThreadPool(opts.memory, opts.platform, viewControlBlock(control, workers), links, mainSpinMs);
   }
 
   /** Threads taking part in a dispatch, the main thread included. */
@@ -186,7 +195,7 @@ export class ThreadPool {
 
   private waitForWorkers(): void {
     const { ints } = this.cb;
-    const until = this.platform.now() + this.spinMs;
+    const until = this.platform.now() + this.mainSpinMs;
     let spins = 0;
     for (;;) {
       const left = Atomics.load(ints, Ctl.pending);

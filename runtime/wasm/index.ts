@@ -246,6 +246,9 @@ class Compute implements WasmCompute {
     const extentA = checkOperand('A', args.a, transA ? k : m, transA ? m : k, lda, batch, strideA);
     const extentB = checkOperand('B', args.b, transB ? n : k, transB ? k : n, ldb, batch, strideB);
     const extentC = checkOperand('C', args.c, m, n, ldc, batch, strideC);
+    if (batch > 1 && strideC < (m - 1) * ldc + n) {
+      throw new RangeError(`matmul: batch stride of C (${strideC}) makes consecutive ${m}×${n} results overlap`);
+    }
     if (k > 0 && (overlaps(args.c, extentC, args.a, extentA) || overlaps(args.c, extentC, args.b, extentB))) {
       throw new RangeError('matmul: C overlaps A or B');
     }

@@ -135,13 +135,14 @@ for (const threads of [1, 2]) {
 
     test('matmul: bad arguments are refused with what is wrong', () => {
       const wc = compute();
-      const a = wc.alloc(6), b = wc.alloc(6), c = wc.alloc(4);
+      const a = wc.alloc(6), b = wc.alloc(6), c = wc.alloc(4), c6 = wc.alloc(6);
       const ok: MatmulArgs = { a, b, c, m: 2, n: 2, k: 3 };
       assert.throws(() => wc.matmul({ ...ok, k: 4 }), /A \(2×4, ld 4, batch 1\) needs 8 floats, its buffer has 6/);
       assert.throws(() => wc.matmul({ ...ok, lda: 2 }), /leading dimension of A is 2, below its row length 3/);
       assert.throws(() => wc.matmul({ ...ok, m: 2.5 }), /m = 2.5/);
       assert.throws(() => wc.matmul({ ...ok, c: subBuffer(a, 0, 4) }), /C overlaps A or B/);
-      [a, b, c].forEach((x) => wc.free(x));
+      assert.throws(() => wc.matmul({ ...ok, c: c6, k: 1, batch: 2, strideA: 2, strideB: 0, strideC: 2 }), /results overlap/);
+      [a, b, c, c6].forEach((x) => wc.free(x));
     });
 
     test('elementwise: fused kernels over long arrays match the float32 reference', () => {

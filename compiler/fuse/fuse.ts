@@ -105,12 +105,18 @@ export function fuse(outputs: readonly Node[], inputs: readonly Node[], opts: Fu
   }
 
   // Epilogue fusion: reduction/matmul R → single-user elementwise chain → materialised T.
+  // Recomputed whenever an operand-cap split materialises another node.
   const epilogueOf = new Map<Node, Node>(); // T → R
   const fusedInto = new Map<Node, Node>(); // R → T
-  if (opts.noFusion !== true) {
+  const noEpilogue = new Set<Node>(); // reductions/matmuls whose epilogue broke an operand cap
+  const assignEpilogues = (): void => {
+    for (const r of fusedInto.keys()) materialized.add(r);
+    epilogueOf.clear();
+    fusedInto.clear();
+    if (opts.noFusion === true) return;
     for (const r of order) {
       const kind = rulesOf(r.op).kind;
-      if ((kind !== 'reduce' && kind !== 'contract') || outputSet.has(r)) continue;
+      if ((kind !== 'reduce' && kind !== 'contract') || outputSet.has(r) || noEpilogue.has(r)) continue;
       let cur = r;
       let target: Node | undefined;
       for (;;) {
@@ -131,8 +137,9 @@ export function fuse(outputs: readonly Node[], inputs: readonly Node[], opts: Fu
         fusedInto.set(r, target);
       }
     }
-  }
-  for (const r of fusedInto.keys()) materialized.delete(r);
+    for (const r of fusedInto.keys()) materialized.delete(r);
+  };
+  assignEpilogues();
 
   // Buffers.
   const buffers: BufferSpec[] = [];
@@ -164,8 +171,17 @@ export function fuse(outputs: readonly Node[], inputs: readonly Node[], opts: Fu
       const built = buildKernel(n, epilogueOf.get(n), { materialized, bufferFor, outputSet });
       if (built.kernel.inputs.length > maxInputs) {
         const victim = pickSplit(built.inlined, materialized);
+        const withEpilogue = epilogueOf.get(n);
+        if (victim === undefined && withEpilogue !== undefined) {
+          // Split the epilogue off into its own kernel instead.
+          noEpilogue.add(withEpilogue);
+          assignEpilogues();
+          split = true;
+          break;
+        }
         if (victim === undefined) throw new Error(`kernel ${built.kernel.name} needs ${built.kernel.inputs.length} inputs, more than this backend's cap of ${maxInputs}, and cannot be split`);
         materialized.add(victim);
+        assignEpilogues();
         split = true;
         break;
       }

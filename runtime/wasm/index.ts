@@ -85,16 +85,20 @@ export interface MatmulArgs {
   readonly strideC?: number;
 }
 
+/** The grid an elementwise kernel runs over: n elements, or rows×cols (row-major). */
+export type ElementwiseShape = number | { readonly rows: number; readonly cols: number };
+
 /** A compiled elementwise kernel. */
 export interface ElementwiseKernel {
   readonly spec: ElementwiseSpec;
   /** Size of the generated module in bytes. */
   readonly moduleBytes: number;
   /**
-   * Computes `n` elements (default: the length of the first output) of every output.
-   * Contiguous inputs and outputs need at least n floats, broadcast inputs one.
+   * Computes every output over `shape` (default: the length of the first output, as one row).
+   * Outputs and contiguous inputs need rows·cols floats, row vectors cols, column vectors rows,
+   * broadcast inputs one.
    */
-  run(outputs: WasmBuffer | readonly WasmBuffer[], inputs: readonly WasmBuffer[], n?: number): void;
+  run(outputs: WasmBuffer | readonly WasmBuffer[], inputs: readonly WasmBuffer[], shape?: ElementwiseShape): void;
 }
 
 /** The compute core; create with {@link createWasmCompute}. */
@@ -295,7 +299,7 @@ class Compute implements WasmCompute {
     const kernel: ElementwiseKernel = {
       spec,
       moduleBytes: bytes.length,
-      run: (outs, ins, n) => this.runElementwise(mod, spec, isBufferList(outs) ? outs : [outs], ins, n),
+      run: (outs, ins, shape) => this.runElementwise(mod, spec, isBufferList(outs) ? outs : [outs], ins, shape),
     };
     this.kernels.set(key, kernel);
     return kernel;
@@ -310,34 +314,55 @@ class Compute implements WasmCompute {
     spec: ElementwiseSpec,
     outs: readonly WasmBuffer[],
     ins: readonly WasmBuffer[],
-    nArg: number | undefined,
+    shape: ElementwiseShape | undefined,
   ): void {
     if (outs.length !== spec.outputs.length) throw new RangeError(`elementwise: ${outs.length} outputs given, the kernel has ${spec.outputs.length}`);
     if (ins.length !== spec.inputs.length) throw new RangeError(`elementwise: ${ins.length} inputs given, the kernel has ${spec.inputs.length}`);
-    const n = nArg ?? outs[0]?.length ?? 0;
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`elementwise: n = ${n} is not a non-negative integer`);
+    const grid = shape ?? outs[0]?.length ?? 0;
+    let { rows, cols } = typeof grid === 'number' ? { rows: 1, cols: grid } : grid;
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+      throw new RangeError(`elementwise: shape ${rows}×${cols} is not made of non-negative integers`);
+    }
+    const n = rows * cols;
     outs.forEach((o, i) => {
       if (o.length < n) throw new RangeError(`elementwise: output ${i} has ${o.length} floats, needs ${n}`);
     });
     ins.forEach((b, i) => {
-      const need = spec.inputs[i] === 'broadcast' ? 1 : n;
-      if (b.length < need) throw new RangeError(`elementwise: input ${i} has ${b.length} floats, needs ${need}`);
+      const layout = spec.inputs[i];
+      const need = layout === 'broadcast' ? 1 : layout === 'rowVector' ? cols : layout === 'columnVector' ? rows : n;
+      if (b.length < need) throw new RangeError(`elementwise: input ${i} (${layout}) has ${b.length} floats, needs ${need}`);
     });
     if (n === 0) return;
-    const args = (start: number, count: number): number[] => [
-      count,
-      ...outs.map((o) => o.offset + 4 * start),
-      ...ins.map((b, i) => (spec.inputs[i] === 'broadcast' ? b.offset : b.offset + 4 * start)),
+    const vectors = spec.inputs.some((l) => l === 'rowVector' || l === 'columnVector');
+    if (!vectors) [rows, cols] = [1, n]; // one long row: fewer loop tails
+    // A task covers rows [r0, r0 + nr) of one row, or elements [c0, c0 + nc) when rows = 1.
+    const args = (r0: number, nr: number, c0: number, nc: number): number[] => [
+      nr,
+      nc,
+      ...outs.map((o) => o.offset + 4 * (r0 * cols + c0)),
+      ...ins.map((b, i) => {
+        const layout = spec.inputs[i];
+        if (layout === 'broadcast') return b.offset;
+        if (layout === 'rowVector') return b.offset + 4 * c0;
+        if (layout === 'columnVector') return b.offset + 4 * r0;
+        return b.offset + 4 * (r0 * cols + c0);
+      }),
     ];
     if (this.threads === 1 || n < ELEMENTWISE_PARALLEL_MIN) {
-      this.pool.run(mod, 0, [args(0, n)]);
+      this.pool.run(mod, 0, [args(0, rows, 0, cols)]);
       return;
     }
-    const chunk = Math.ceil(n / this.threads / ELEMENTWISE_ALIGN) * ELEMENTWISE_ALIGN;
     const tasks: ThreadTasks = Array.from({ length: this.threads }, (_, t) => {
+      if (rows === 1) {
+        const chunk = Math.ceil(n / this.threads / ELEMENTWISE_ALIGN) * ELEMENTWISE_ALIGN;
+        const start = t * chunk;
+        const count = Math.min(n, start + chunk) - start;
+        return count > 0 ? args(0, 1, start, count) : undefined;
+      }
+      const chunk = Math.ceil(rows / this.threads);
       const start = t * chunk;
-      const count = Math.min(n, start + chunk) - start;
-      return count > 0 ? args(start, count) : undefined;
+      const count = Math.min(rows, start + chunk) - start;
+      return count > 0 ? args(start, count, 0, cols) : undefined;
     });
     this.pool.run(mod, 0, tasks);
   }

@@ -172,8 +172,32 @@ for (const threads of [1, 2]) {
       for (let i = 0; i < n; i++) assert.equal(doubled[i], i < 70_001 ? Math.fround(2 * (previous[i] ?? 0)) : previous[i]);
       assert.throws(() => kernel.run(outs, ins, n + 1), /output 0 has 100003 floats, needs 100004/);
       assert.throws(() => kernel.run([relu, th, th], ins), /3 outputs given, the kernel has 2/);
-      assert.throws(() => kernel.run(outs, [x0, x1, subBuffer(x2, 0, 5)]), /input 2 has 5 floats, needs 100003/);
+      assert.throws(() => kernel.run(outs, [x0, x1, subBuffer(x2, 0, 5)]), /input 2 \(contiguous\) has 5 floats, needs 100003/);
       [...ins, ...outs].forEach((buf) => wc.free(buf));
+    });
+
+    test('elementwise over a grid: bias rows and per-row values, split by rows', () => {
+      const wc = compute();
+      const rows = 300, cols = 257, n = rows * cols;
+      const spec: ElementwiseSpec = {
+        outputs: [w.max(w.add(w.load(0), w.load(1)), w.const(0)), w.mul(w.sub(w.load(0), w.load(2)), w.load(1))],
+        inputs: ['contiguous', 'rowVector', 'columnVector'],
+      };
+      const kernel = wc.compileElementwise(spec.outputs, spec.inputs);
+      const [x, bias, perRow, o0, o1] = [wc.alloc(n), wc.alloc(cols), wc.alloc(rows), wc.alloc(n), wc.alloc(n)] as const;
+      [x, bias, perRow].forEach((buf, i) => wc.view(buf).set(normalArray(keyFromSeed(20 + i), buf.length)));
+      kernel.run([o0, o1], [x, bias, perRow], { rows, cols });
+      const want = evaluateElementwise(spec, [wc.view(x), wc.view(bias), wc.view(perRow)], n, cols);
+      assert.deepEqual(wc.view(o0), want[0]);
+      assert.deepEqual(wc.view(o1), want[1]);
+      // one long row: the row vector is as long as the row, split by elements
+      const flat = wc.compileElementwise(w.add(w.load(0), w.load(1)), ['contiguous', 'rowVector']);
+      flat.run(o0, [x, x], n);
+      const doubled = wc.view(o0), xs = wc.view(x);
+      for (let i = 0; i < n; i++) assert.equal(doubled[i], Math.fround(2 * (xs[i] ?? 0)));
+      assert.throws(() => kernel.run([o0, o1], [x, bias, subBuffer(perRow, 0, 299)], { rows, cols }), /input 2 \(columnVector\) has 299 floats, needs 300/);
+      assert.throws(() => kernel.run([o0, o1], [x, subBuffer(bias, 0, 9), perRow], { rows, cols }), /input 1 \(rowVector\) has 9 floats, needs 257/);
+      [x, bias, perRow, o0, o1].forEach((buf) => wc.free(buf));
     });
 
     test('alloc, view, free and stats', () => {

@@ -4,8 +4,10 @@
  * handled one element at a time by the same vector code (lane 0), so tail and body agree
  * bit for bit.
  *
- * Inputs are contiguous float32 arrays of the kernel's length, or broadcast scalars (one float,
- * splatted once before the loop). Outputs may alias inputs exactly (in-place), not partially.
+ * A kernel runs over a rows×cols grid, row-major. Each input is laid out as one of
+ * {@link InputLayout}: a full grid, a scalar, a row vector repeated down the rows (a bias), or
+ * a column vector of one value per row (a per-row statistic, splatted once per row).
+ * Outputs are full grids and may alias inputs exactly (in-place), not partially.
  *
  * Semantics, lane by lane, as float32:
  * - `max`/`min` are IEEE-754 2019 maximum/minimum like `Math.max`/`Math.min` (NaN wins; −0 < +0);
@@ -31,8 +33,14 @@ export type WExpr =
   | { readonly op: WCompareOp; readonly a: WExpr; readonly b: WExpr }
   | { readonly op: 'where'; readonly c: WExpr; readonly a: WExpr; readonly b: WExpr };
 
-/** How an input is laid out: one value per element, or one value for all elements. */
-export type InputLayout = 'contiguous' | 'broadcast';
+/**
+ * How an input is laid out over the rows×cols grid: element (r, c) is read at
+ * - `contiguous`: r·cols + c (a full grid, like the outputs);
+ * - `broadcast`: 0 (one scalar);
+ * - `rowVector`: c (cols values repeated down the rows, e.g. a bias);
+ * - `columnVector`: r (one value per row, e.g. a row maximum).
+ */
+export type InputLayout = 'contiguous' | 'broadcast' | 'rowVector' | 'columnVector';
 
 /** An elementwise kernel: its outputs (one array each) over its inputs. */
 export interface ElementwiseSpec {
@@ -147,36 +155,40 @@ const isZero = (e: WExpr): boolean => e.op === 'const' && Object.is(Math.fround(
 
 /**
  * The module binary of an elementwise kernel: imports `env.memory` and exports
- * `kernel(n, out_0 … out_{K-1}, in_0 … in_{N-1})` (byte addresses), computing n elements.
+ * `kernel(rows, cols, out_0 … out_{K-1}, in_0 … in_{N-1})` (byte addresses), computing a
+ * rows×cols grid (a flat array of n elements is 1×n).
  */
 export function buildElementwiseModule(spec: ElementwiseSpec, memory: { initial: number; maximum: number }): Uint8Array<ArrayBuffer> {
   checkElementwiseSpec(spec);
   const nOut = spec.outputs.length;
   const nIn = spec.inputs.length;
-  const contiguousInputs = spec.inputs.filter((l) => l === 'contiguous').length;
+  const streams = spec.inputs.filter((l) => l === 'contiguous' || l === 'rowVector').length;
   // Unrolled loads are all issued before the arithmetic (V8 keeps loads in order and sinks
   // arithmetic), so unroll only as far as the loaded vectors fit the register file.
   const unroll = spec.outputs.some(usesTranscendental)
     ? 1
-    : 2 ** Math.floor(Math.log2(Math.max(1, Math.min(4, Math.floor(12 / (contiguousInputs + nOut))))));
-  const params = Array.from({ length: 1 + nOut + nIn }, () => 'i32' as const);
+    : 2 ** Math.floor(Math.log2(Math.max(1, Math.min(4, Math.floor(12 / (streams + nOut))))));
+  const params = Array.from({ length: 2 + nOut + nIn }, () => 'i32' as const);
 
   const mod = new ModuleBuilder();
   mod.importMemory('env', 'memory', { initial: memory.initial, maximum: memory.maximum, shared: true });
   mod.func({ name: 'kernel', params, results: [] }, (c, ps) => {
-    const [n, ...ptrs] = ps;
-    if (!n) throw new Error('missing n');
+    const [rows, cols, ...ptrs] = ps;
+    if (!rows || !cols) throw new Error('missing rows/cols');
     const outs = ptrs.slice(0, nOut);
     const ins = ptrs.slice(nOut);
     const count = c.local('i32');
     const consts = new Map<string, Local<'v128'>>();
+    /** the splatted value of broadcast and column-vector inputs */
     const splats = new Map<number, Local<'v128'>>();
+    /** where the loads of each input read: the parameter itself, or a per-row cursor for row vectors */
+    const readPtr = ins.map((p, i) => (spec.inputs[i] === 'rowVector' ? c.local('i32') : p));
 
-    // Prologue: broadcast inputs splatted once.
+    // Prologue: broadcast inputs splatted once (column vectors once per row, below).
     spec.inputs.forEach((layout, i) => {
-      if (layout !== 'broadcast') return;
+      if (layout !== 'broadcast' && layout !== 'columnVector') return;
       const l = c.local('v128');
-      c.get(ins[i]!).v128.load32_splat().set(l);
+      if (layout === 'broadcast') c.get(ins[i]!).v128.load32_splat().set(l);
       splats.set(i, l);
     });
     // Constants live in locals defined before the loops. They are collected from the spec
@@ -210,7 +222,7 @@ export function buildElementwiseModule(spec: ElementwiseSpec, memory: { initial:
             const splat = splats.get(e.input);
             if (splat) return splat;
             out = c.local('v128');
-            c.get(ins[e.input]!);
+            c.get(readPtr[e.input]!);
             if (scalar) c.v128.load32_zero(offset);
             else c.v128.load(offset, 2);
             c.set(out);
@@ -301,7 +313,8 @@ export function buildElementwiseModule(spec: ElementwiseSpec, memory: { initial:
     const advance = (bytes: number): void => {
       for (const p of outs) c.get(p).i32.const(bytes).i32.add().set(p);
       spec.inputs.forEach((layout, i) => {
-        if (layout === 'contiguous') c.get(ins[i]!).i32.const(bytes).i32.add().set(ins[i]!);
+        const p = readPtr[i]!;
+        if (layout === 'contiguous' || layout === 'rowVector') c.get(p).i32.const(bytes).i32.add().set(p);
       });
     };
 
@@ -318,19 +331,33 @@ export function buildElementwiseModule(spec: ElementwiseSpec, memory: { initial:
       });
     };
 
-    const loops = (): void => {
+    /** One row: the unrolled body, then single vectors, then single elements (lane 0). */
+    const row = (): void => {
       const block = 4 * unroll;
-      loopOver(() => c.get(n).i32.const(Math.log2(block)).i32.shr_u(), 16 * unroll, () => {
+      loopOver(() => c.get(cols).i32.const(Math.log2(block)).i32.shr_u(), 16 * unroll, () => {
         for (let u = 0; u < unroll; u++) body(16 * u, false);
       });
       if (unroll > 1) {
-        loopOver(() => c.get(n).i32.const(2).i32.shr_u().i32.const(unroll - 1).i32.and(), 16, () => body(0, false));
+        loopOver(() => c.get(cols).i32.const(2).i32.shr_u().i32.const(unroll - 1).i32.and(), 16, () => body(0, false));
       }
-      loopOver(() => c.get(n).i32.const(3).i32.and(), 4, () => body(0, true));
+      loopOver(() => c.get(cols).i32.const(3).i32.and(), 4, () => body(0, true));
     };
     collectConstants(spec, constant, constantBits);
     sealed = true;
-    loops();
+    c.block((done) => {
+      c.get(rows).i32.eqz().brIf(done);
+      c.loop((nextRow) => {
+        spec.inputs.forEach((layout, i) => {
+          if (layout === 'rowVector') c.get(ins[i]!).set(readPtr[i]!);
+          if (layout === 'columnVector') {
+            c.get(ins[i]!).v128.load32_splat().set(splats.get(i)!);
+            c.get(ins[i]!).i32.const(4).i32.add().set(ins[i]!);
+          }
+        });
+        row();
+        c.get(rows).i32.const(1).i32.sub().tee(rows).brIf(nextRow);
+      });
+    });
   });
   return mod.encode();
 }
@@ -504,9 +531,15 @@ class VectorMath {
 /**
  * Reference semantics of an elementwise spec in JavaScript, float32 after every operation:
  * bit-exact with the kernel for everything but exp/log/tanh (there `Math.*` rounded to float32,
- * which the kernel matches within about 2 ulp). Inputs are read as float32.
+ * which the kernel matches within about 2 ulp). Inputs are read as float32. The grid is
+ * n elements in rows of `cols` (default: one row).
  */
-export function evaluateElementwise(spec: ElementwiseSpec, inputs: readonly ArrayLike<number>[], n: number): Float32Array[] {
+export function evaluateElementwise(
+  spec: ElementwiseSpec,
+  inputs: readonly ArrayLike<number>[],
+  n: number,
+  cols: number = n,
+): Float32Array[] {
   checkElementwiseSpec(spec);
   const f = Math.fround;
   const truthy = (x: number): boolean => x !== 0 && !Number.isNaN(x);
@@ -515,7 +548,9 @@ export function evaluateElementwise(spec: ElementwiseSpec, inputs: readonly Arra
       case 'load': {
         const src = inputs[e.input];
         if (!src) throw new RangeError(`no input ${e.input}`);
-        return f(src[spec.inputs[e.input] === 'broadcast' ? 0 : i] ?? NaN);
+        const layout = spec.inputs[e.input];
+        const at = layout === 'broadcast' ? 0 : layout === 'rowVector' ? i % cols : layout === 'columnVector' ? Math.floor(i / cols) : i;
+        return f(src[at] ?? NaN);
       }
       case 'const':
         return f(e.value);

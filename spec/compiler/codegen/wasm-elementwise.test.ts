@@ -16,8 +16,8 @@ const memory = new WebAssembly.Memory({ initial: 256, maximum: 1024, shared: tru
 const IN_BASE = 1 << 16; // inputs at 64 KiB + i·SLOT, outputs after them
 const SLOT = 1 << 20;
 
-/** Compiles a spec, runs it over `inputs` (n elements), returns the outputs. */
-function run(spec: ElementwiseSpec, inputs: readonly Float32Array[], n: number): Float32Array[] {
+/** Compiles a spec, runs it over `inputs` (n elements in rows of `cols`), returns the outputs. */
+function run(spec: ElementwiseSpec, inputs: readonly Float32Array[], n: number, cols: number = n): Float32Array[] {
   const bytes = buildElementwiseModule(spec, { initial: 1, maximum: 1024 });
   assert.ok(WebAssembly.validate(bytes), 'kernel does not validate');
   const kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports['kernel'];
@@ -30,7 +30,7 @@ function run(spec: ElementwiseSpec, inputs: readonly Float32Array[], n: number):
   inputs.forEach((x, i) => f.set(x, (inPtr[i] ?? 0) / 4));
   // poison the outputs, including one float past the end (must stay untouched)
   outPtr.forEach((p) => f.fill(12345, p / 4, p / 4 + n + 1));
-  Reflect.apply(kernel, undefined, [n, ...outPtr, ...inPtr]);
+  Reflect.apply(kernel, undefined, [cols === 0 ? 0 : n / cols, cols, ...outPtr, ...inPtr]);
   outPtr.forEach((p) => assert.equal(f[p / 4 + n], 12345, 'kernel wrote past the end of an output'));
   return outPtr.map((p) => f.slice(p / 4, p / 4 + n));
 }
@@ -72,12 +72,13 @@ const exprArb = (nInputs: number): fc.Arbitrary<WExpr> =>
   })).e;
 
 /** Inputs with the awkward values mixed in: zeros of both signs, NaN, infinities, subnormals. */
-function inputsFor(layouts: readonly InputLayout[], n: number, seed: number): Float32Array[] {
+function inputsFor(layouts: readonly InputLayout[], n: number, seed: number, cols: number = n): Float32Array[] {
   const specials = [0, -0, NaN, Infinity, -Infinity, 1e-40, -3, 1];
+  const rows = cols === 0 ? 0 : n / cols;
   return layouts.map((layout, i) => {
-    const values = normalArray(keyFromSeed(seed * 31 + i), layout === 'broadcast' ? 1 : n, 0, 2);
-    const x = Float32Array.from(values);
-    if (layout === 'contiguous') for (let j = 0; j < x.length; j += 5) x[j] = specials[(j / 5 + i) % specials.length] ?? 0;
+    const length = { contiguous: n, broadcast: 1, rowVector: cols, columnVector: rows }[layout];
+    const x = Float32Array.from(normalArray(keyFromSeed(seed * 31 + i), length, 0, 2));
+    if (layout !== 'broadcast') for (let j = 0; j < x.length; j += 5) x[j] = specials[(j / 5 + i) % specials.length] ?? 0;
     return x;
   });
 }
@@ -133,6 +134,43 @@ describe('wasm elementwise kernels', () => {
     );
   });
 
+  test('random trees over grids with row vectors, column vectors and scalars', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom<InputLayout>('contiguous', 'broadcast', 'rowVector', 'columnVector'), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 1, max: 37 }),
+        fc.nat(),
+        (layouts, rows, cols, seed) =>
+          fc.assert(
+            fc.property(fc.array(exprArb(layouts.length), { minLength: 1, maxLength: 2 }), (outputs) => {
+              const spec: ElementwiseSpec = { outputs, inputs: layouts };
+              const n = rows * cols;
+              const inputs = inputsFor(layouts, n, seed, cols);
+              const got = run(spec, inputs, n, cols);
+              const want = evaluateElementwise(spec, inputs, n, cols);
+              got.forEach((g, k) => assertSameFloats(g, want[k] ?? new Float32Array(), `output ${k} of ${JSON.stringify(outputs[k])}`));
+            }),
+            { numRuns: 3 },
+          ),
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  test('a bias row and a per-row shift: relu(x + b) and exp(x − max_r)', () => {
+    const x = Float32Array.from([1, -2, 3, 0.5, -1, 4, 2, 2, -3, 0, 1, 5]); // 3 rows × 4
+    const bias = Float32Array.from([0.5, 1, -1, 0]);
+    const rowMax = Float32Array.from([3, 4, 1]);
+    const spec: ElementwiseSpec = {
+      outputs: [w.max(w.add(w.load(0), w.load(1)), w.const(0)), w.sub(w.load(0), w.load(2))],
+      inputs: ['contiguous', 'rowVector', 'columnVector'],
+    };
+    const [relu, shifted] = run(spec, [x, bias, rowMax], 12, 4);
+    assert.deepEqual([...(relu ?? [])], [1.5, 0, 2, 0.5, 0, 5, 1, 2, 0, 1, 0, 5]);
+    assert.deepEqual([...(shifted ?? [])], [-2, -5, 0, -2.5, -5, 0, -2, -2, -4, -1, 0, 4]);
+  });
+
   test('shared subexpressions, several outputs, broadcast scalars', () => {
     const x = w.sub(w.load(0), w.load(1)); // load(1) is a broadcast scalar
     const spec: ElementwiseSpec = {
@@ -154,7 +192,7 @@ describe('wasm elementwise kernels', () => {
     const f = new Float32Array(memory.buffer);
     const n = 37;
     for (let i = 0; i < n; i++) f[IN_BASE / 4 + i] = i;
-    Reflect.apply(kernel, undefined, [n, IN_BASE, IN_BASE]);
+    Reflect.apply(kernel, undefined, [1, n, IN_BASE, IN_BASE]);
     assert.deepEqual([...f.subarray(IN_BASE / 4, IN_BASE / 4 + n)], Array.from({ length: n }, (_, i) => 3 * i));
   });
 

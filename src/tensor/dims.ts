@@ -162,7 +162,7 @@ export type MatmulShape<Op extends string, A extends Dims, B extends Dims> =
               ? B extends readonly [infer K2]
                 ? Inner<Op, K1, K2, A, B, [...AB, M & Dim]>
                 : B extends readonly [...infer BB extends Dims, infer K2, infer N]
-                  ? Inner<Op, K1, K2, A, B, BatchThen<Op, AB, BB, [M & Dim, N & Dim]>>
+                  ? Inner<Op, K1, K2, A, B, BatchThen<Op, AB, BB, [M & Dim, N & Dim], A, B>>
                   : never
               : never;
 
@@ -170,8 +170,15 @@ type Inner<Op extends string, K1, K2, A, B, Out> = [UnifyDim<K1, K2>] extends [N
   ? Mismatch<`${Op}: inner dimensions differ (${Show<K1>} vs ${Show<K2>})`, A, B>
   : Out;
 
-type BatchThen<Op extends string, AB extends Dims, BB extends Dims, Tail extends Dim[]> =
-  Broadcast<Op, AB, BB> extends infer R ? (R extends Dims ? [...R, ...Tail] : R) : never;
+/** The batch dims broadcast, then the matrix dims; a batch mismatch is reported with the full shapes. */
+type BatchThen<Op extends string, AB extends Dims, BB extends Dims, Tail extends Dim[], A, B> =
+  Broadcast<Op, AB, BB> extends infer R
+    ? R extends Dims
+      ? [...R, ...Tail]
+      : R extends Mismatch<`${Op}: cannot broadcast ${infer Detail}`, unknown, unknown>
+        ? Mismatch<`${Op}: batch dimensions differ (${Detail})`, A, B>
+        : R
+    : never;
 
 /**
  * Swaps the last two axes (a shape of rank < 2 is unchanged).

@@ -10,6 +10,7 @@
  * whose operands do not fit fails where the curried function is applied, i.e. at its `pipe` step.
  */
 import * as composite from '../../compiler/composites.ts';
+import { crossEntropyNode, linearNode, logSoftmaxNode, logSumExpNode, softmaxNode } from './checked.ts';
 import type { Node } from '../../compiler/ir/node.ts';
 import * as op from '../../compiler/ir/ops.ts';
 import type { Axes, AxisCheck, Check, CheckAll, DimSpec, Dims, DimsOf, LabelsShape, MatmulShape, Permuted, Reduced, ReshapeCheck, ShapeOr, TakeCheck, Transposed } from './dims.ts';
@@ -130,7 +131,7 @@ export const powBy =
 /** `−x`. @example neg(x) */
 export const neg: NumericUnaryFn = unaryFn(op.neg);
 /** `|x|`. @example abs(x) */
-export const abs: NumericUnaryFn = unaryFn((x) => op.maximum(x, op.neg(x)));
+export const abs: NumericUnaryFn = unaryFn((x) => op.maximum(op.neg(x), x));
 /** `x²`. @example square(x) */
 export const square: NumericUnaryFn = unaryFn(op.square);
 /** `max(x, 0)`, derivative 0 at 0. @example pipe(x, matmulBy(w), relu) */
@@ -234,7 +235,7 @@ export const logSumExp = <S extends Dims, D extends FloatDType, const A extends 
   x: Tensor<S, D>,
   axis?: A & Check<Reduced<'logSumExp', S, A, K>>,
   keepdims?: K,
-): Tensor<ShapeOr<Reduced<'logSumExp', S, A, K>>, D> => new Tensor(composite.logSumExp(x.node, axis ?? -1, keepdims ?? false));
+): Tensor<ShapeOr<Reduced<'logSumExp', S, A, K>>, D> => new Tensor(logSumExpNode(x.node, axis ?? -1, keepdims ?? false));
 
 /** Data-last `logSumExp`. @example pipe(logits, logSumExpBy(1)) */
 export const logSumExpBy =
@@ -242,31 +243,31 @@ export const logSumExpBy =
   <S extends Dims, D extends FloatDType>(
     x: Tensor<S, D> & Check<Reduced<'logSumExp', S, A, K>>,
   ): Tensor<ShapeOr<Reduced<'logSumExp', S, A, K>>, D> =>
-    new Tensor(composite.logSumExp(x.node, axis ?? -1, keepdims ?? false));
+    new Tensor(logSumExpNode(x.node, axis ?? -1, keepdims ?? false));
 
 /** softmax over `axis` (default last). @example pipe(logits, softmax) */
 export const softmax = <S extends Dims, D extends FloatDType, const A extends number = -1>(
   x: Tensor<S, D>,
   axis?: A & AxisCheck<'softmax', S, A>,
-): Tensor<S, D> => new Tensor(composite.softmax(x.node, axis ?? -1));
+): Tensor<S, D> => new Tensor(softmaxNode(x.node, axis ?? -1));
 
 /** Data-last `softmax` with an explicit axis. @example pipe(scores, softmaxBy(0)) */
 export const softmaxBy =
   <const A extends number>(axis: A) =>
   <S extends Dims, D extends FloatDType>(x: Tensor<S, D> & AxisCheck<'softmax', S, A>): Tensor<S, D> =>
-    new Tensor(composite.softmax(x.node, axis));
+    new Tensor(softmaxNode(x.node, axis));
 
 /** log softmax over `axis` (default last), stable. @example logSoftmax(logits) */
 export const logSoftmax = <S extends Dims, D extends FloatDType, const A extends number = -1>(
   x: Tensor<S, D>,
   axis?: A & AxisCheck<'logSoftmax', S, A>,
-): Tensor<S, D> => new Tensor(composite.logSoftmax(x.node, axis ?? -1));
+): Tensor<S, D> => new Tensor(logSoftmaxNode(x.node, axis ?? -1));
 
 /** Data-last `logSoftmax` with an explicit axis. @example pipe(scores, logSoftmaxBy(0)) */
 export const logSoftmaxBy =
   <const A extends number>(axis: A) =>
   <S extends Dims, D extends FloatDType>(x: Tensor<S, D> & AxisCheck<'logSoftmax', S, A>): Tensor<S, D> =>
-    new Tensor(composite.logSoftmax(x.node, axis));
+    new Tensor(logSoftmaxNode(x.node, axis));
 
 // ── neural-network pieces ───────────────────────────────────────────────────────────────────
 
@@ -281,13 +282,13 @@ export const crossEntropy = <S extends Dims, D extends FloatDType, Y extends Any
   logits: Tensor<S, D>,
   labels: Y & LabelsCheck<'crossEntropy', S, Y>,
   reduction?: R,
-): Tensor<LossShape<S, Y, R>, D> => new Tensor(composite.crossEntropy(logits.node, labels.node, reduction ?? 'mean'));
+): Tensor<LossShape<S, Y, R>, D> => new Tensor(crossEntropyNode(logits.node, labels.node, reduction ?? 'mean'));
 
 /** Data-last `crossEntropy`. @example pipe(x, linearBy(w, b), crossEntropyBy(labels)) */
 export const crossEntropyBy =
   <Y extends AnyTensor, R extends Reduction = 'mean'>(labels: Y, reduction?: R) =>
   <S extends Dims, D extends FloatDType>(logits: Tensor<S, D> & LabelsCheck<'crossEntropy', S, Y>): Tensor<LossShape<S, Y, R>, D> =>
-    new Tensor(composite.crossEntropy(logits.node, labels.node, reduction ?? 'mean'));
+    new Tensor(crossEntropyNode(logits.node, labels.node, reduction ?? 'mean'));
 
 /**
  * `x·wᵀ + b`, PyTorch's layout: `w: [out, in]`, `b: [out]` optional.
@@ -297,7 +298,7 @@ export const linear = <S extends Dims, D extends FloatDType, W extends AnyTensor
   x: Tensor<S, D>,
   w: W & Check<LinearShape<S, ShapeOf<W>, []>> & DTypeCheck<'linear', D, DTypeOf<W>>,
   b?: B & Check<LinearShape<S, ShapeOf<W>, ShapeOf<B>>>,
-): Tensor<ShapeOr<LinearShape<S, ShapeOf<W>, ShapeOf<B>>>, D> => new Tensor(composite.linear(x.node, w.node, b?.node));
+): Tensor<ShapeOr<LinearShape<S, ShapeOf<W>, ShapeOf<B>>>, D> => new Tensor(linearNode(x.node, w.node, b?.node));
 
 /** Data-last `linear`. @example pipe(x, linearBy(w1, b1), relu, linearBy(w2, b2)) */
 export const linearBy =
@@ -305,7 +306,7 @@ export const linearBy =
   <S extends Dims, D extends FloatDType>(
     x: Tensor<S, D> & Check<LinearShape<S, ShapeOf<W>, ShapeOf<B>>> & DTypeCheck<'linear', D, DTypeOf<W>>,
   ): Tensor<ShapeOr<LinearShape<S, ShapeOf<W>, ShapeOf<B>>>, D> =>
-    new Tensor(composite.linear(x.node, w.node, b?.node));
+    new Tensor(linearNode(x.node, w.node, b?.node));
 
 /** Inverted dropout with a mask drawn from `key`. @example dropout(h, 0.5, randomKey(0)) */
 export const dropout = <S extends Dims, D extends FloatDType>(x: Tensor<S, D>, p: number, key: Tensor<[2], 'i32'>): Tensor<S, D> =>

@@ -10,6 +10,7 @@
  * functions and as data-last curried functions for fp-ts `pipe`.
  */
 import * as composite from '../../compiler/composites.ts';
+import { crossEntropyNode, linearNode, logSoftmaxNode, logSumExpNode, softmaxNode } from './checked.ts';
 import type { Node } from '../../compiler/ir/node.ts';
 import * as op from '../../compiler/ir/ops.ts';
 import { printGraph } from '../../compiler/ir/print.ts';
@@ -94,13 +95,15 @@ export type DTypeCheck<Op extends string, D, E> = [D] extends [E]
     : Mismatch<`${Op}: dtypes differ (${D & string} vs ${E & string})`, D, E>;
 
 /**
- * `unknown` when dtype D is one of `Allowed`, else a {@link Mismatch} saying what was expected.
+ * `unknown` when dtype D may be one of `Allowed`, else a {@link Mismatch} saying what was
+ * expected. A union dtype (`DType`, from `fromNode`) passes if any member is allowed: the
+ * builders check the actual dtype at run time.
  * @example
  * type C = DTypeIn<'exp', 'i32', FloatDType, 'needs a float tensor'>; // a Mismatch
  */
-export type DTypeIn<Op extends string, D, Allowed, What extends string> = [D] extends [Allowed]
-  ? unknown
-  : Mismatch<`${Op}: ${What}, got ${D & string}`, D, Allowed>;
+export type DTypeIn<Op extends string, D, Allowed, What extends string> = [Extract<D, Allowed>] extends [never]
+  ? Mismatch<`${Op}: ${What}, got ${D & string}`, D, Allowed>
+  : unknown;
 
 /**
  * A `Tensor<S, D>` that operation `Op` accepts only if D is numeric (not bool); otherwise the
@@ -118,9 +121,6 @@ export type NumericTensor<Op extends string, S extends Dims, D extends DType> = 
  */
 export type FloatTensor<Op extends string, S extends Dims, D extends DType> = Tensor<S, D> &
   DTypeIn<Op, D, FloatDType, 'needs a float tensor'>;
-
-type NumericThis<Op extends string, S extends Dims, D extends DType> = NumericTensor<Op, S, D>;
-type FloatThis<Op extends string, S extends Dims, D extends DType> = FloatTensor<Op, S, D>;
 
 /**
  * The check of an elementwise binary operation of `Tensor<S, D>` with `O`: same dtype, shapes
@@ -222,73 +222,73 @@ export class Tensor<S extends Dims, D extends DType> {
   // ── elementwise arithmetic (NumPy broadcasting) ─────────────────────────────────────────
 
   /** `this + other`, broadcast. @example x.add(b) */
-  add<O extends Operand>(this: NumericThis<'add', S, D>, other: O & BinaryCheck<'add', S, D, O>): Tensor<BinaryShape<S, O>, D> {
+  add<O extends Operand>(this: NumericTensor<'add', S, D>, other: O & BinaryCheck<'add', S, D, O>): Tensor<BinaryShape<S, O>, D> {
     return new Tensor(op.add(this.node, nodeOf(other)));
   }
   /** `this − other`, broadcast. @example x.sub(1) */
-  sub<O extends Operand>(this: NumericThis<'sub', S, D>, other: O & BinaryCheck<'sub', S, D, O>): Tensor<BinaryShape<S, O>, D> {
+  sub<O extends Operand>(this: NumericTensor<'sub', S, D>, other: O & BinaryCheck<'sub', S, D, O>): Tensor<BinaryShape<S, O>, D> {
     return new Tensor(op.sub(this.node, nodeOf(other)));
   }
   /** `this · other` elementwise, broadcast. @example x.mul(0.5) */
-  mul<O extends Operand>(this: NumericThis<'mul', S, D>, other: O & BinaryCheck<'mul', S, D, O>): Tensor<BinaryShape<S, O>, D> {
+  mul<O extends Operand>(this: NumericTensor<'mul', S, D>, other: O & BinaryCheck<'mul', S, D, O>): Tensor<BinaryShape<S, O>, D> {
     return new Tensor(op.mul(this.node, nodeOf(other)));
   }
   /** `this / other` elementwise, broadcast. @example x.div(x.sum()) */
-  div<O extends Operand>(this: NumericThis<'div', S, D>, other: O & BinaryCheck<'div', S, D, O>): Tensor<BinaryShape<S, O>, D> {
+  div<O extends Operand>(this: NumericTensor<'div', S, D>, other: O & BinaryCheck<'div', S, D, O>): Tensor<BinaryShape<S, O>, D> {
     return new Tensor(op.div(this.node, nodeOf(other)));
   }
   /** Elementwise maximum, broadcast. @example x.maximum(0) */
   maximum<O extends Operand>(
-    this: NumericThis<'maximum', S, D>,
+    this: NumericTensor<'maximum', S, D>,
     other: O & BinaryCheck<'maximum', S, D, O>,
   ): Tensor<BinaryShape<S, O>, D> {
     return new Tensor(op.maximum(this.node, nodeOf(other)));
   }
   /** Elementwise minimum, broadcast. @example x.minimum(1) */
   minimum<O extends Operand>(
-    this: NumericThis<'minimum', S, D>,
+    this: NumericTensor<'minimum', S, D>,
     other: O & BinaryCheck<'minimum', S, D, O>,
   ): Tensor<BinaryShape<S, O>, D> {
     return new Tensor(op.minimum(this.node, nodeOf(other)));
   }
   /** `this ** exponent` for a constant exponent. @example x.pow(2) */
-  pow(this: NumericThis<'pow', S, D>, exponent: number): Tensor<S, D> {
+  pow(this: NumericTensor<'pow', S, D>, exponent: number): Tensor<S, D> {
     return new Tensor(op.pow(this.node, exponent));
   }
   /** `−this`. @example x.neg() */
-  neg(this: NumericThis<'neg', S, D>): Tensor<S, D> {
+  neg(this: NumericTensor<'neg', S, D>): Tensor<S, D> {
     return new Tensor(op.neg(this.node));
   }
-  /** `|this|`. @example x.abs() */
-  abs(this: NumericThis<'abs', S, D>): Tensor<S, D> {
-    return new Tensor(op.maximum(this.node, op.neg(this.node)));
+  /** `|this|`, as max(−x, x): the tie at 0 splits the gradient, so the derivative there is 0. @example x.abs() */
+  abs(this: NumericTensor<'abs', S, D>): Tensor<S, D> {
+    return new Tensor(op.maximum(op.neg(this.node), this.node));
   }
   /** `this²`. @example x.square() */
-  square(this: NumericThis<'square', S, D>): Tensor<S, D> {
+  square(this: NumericTensor<'square', S, D>): Tensor<S, D> {
     return new Tensor(op.square(this.node));
   }
   /** `eˣ`. @example x.exp() */
-  exp(this: FloatThis<'exp', S, D>): Tensor<S, D> {
+  exp(this: FloatTensor<'exp', S, D>): Tensor<S, D> {
     return new Tensor(op.exp(this.node));
   }
   /** Natural logarithm. @example x.log() */
-  log(this: FloatThis<'log', S, D>): Tensor<S, D> {
+  log(this: FloatTensor<'log', S, D>): Tensor<S, D> {
     return new Tensor(op.log(this.node));
   }
   /** Square root. @example x.sqrt() */
-  sqrt(this: FloatThis<'sqrt', S, D>): Tensor<S, D> {
+  sqrt(this: FloatTensor<'sqrt', S, D>): Tensor<S, D> {
     return new Tensor(op.sqrt(this.node));
   }
   /** Hyperbolic tangent. @example x.tanh() */
-  tanh(this: FloatThis<'tanh', S, D>): Tensor<S, D> {
+  tanh(this: FloatTensor<'tanh', S, D>): Tensor<S, D> {
     return new Tensor(op.tanh(this.node));
   }
   /** Logistic sigmoid 1/(1+e⁻ˣ), stable for large |x|. @example x.sigmoid() */
-  sigmoid(this: FloatThis<'sigmoid', S, D>): Tensor<S, D> {
+  sigmoid(this: FloatTensor<'sigmoid', S, D>): Tensor<S, D> {
     return new Tensor(composite.sigmoid(this.node));
   }
   /** max(x, 0), with derivative 0 at 0. @example x.relu() */
-  relu(this: NumericThis<'relu', S, D>): Tensor<S, D> {
+  relu(this: NumericTensor<'relu', S, D>): Tensor<S, D> {
     return new Tensor(composite.relu(this.node));
   }
 
@@ -323,7 +323,7 @@ export class Tensor<S extends Dims, D extends DType> {
    * @example x.matmul(w) // ['batch', 784]·[784, 10] → ['batch', 10]
    */
   matmul<O extends AnyTensor>(
-    this: FloatThis<'matmul', S, D>,
+    this: FloatTensor<'matmul', S, D>,
     other: O & MatmulCheck<S, D, O>,
   ): Tensor<ShapeOr<MatmulShape<'matmul', S, ShapeOf<O>>>, D> {
     return new Tensor(op.matmul(this.node, other.node));
@@ -354,7 +354,7 @@ export class Tensor<S extends Dims, D extends DType> {
    * @example x.sum(1) // ['batch', 10] → ['batch']
    */
   sum<const A extends Axes = undefined, K extends boolean = false>(
-    this: NumericThis<'sum', S, D>,
+    this: NumericTensor<'sum', S, D>,
     axes?: A & Check<Reduced<'sum', S, A, K>>,
     keepdims?: K,
   ): Tensor<ShapeOr<Reduced<'sum', S, A, K>>, D> {
@@ -362,7 +362,7 @@ export class Tensor<S extends Dims, D extends DType> {
   }
   /** Mean over `axes` (all when omitted). @example x.mean(0, true) // [4, 3] → [1, 3] */
   mean<const A extends Axes = undefined, K extends boolean = false>(
-    this: NumericThis<'mean', S, D>,
+    this: NumericTensor<'mean', S, D>,
     axes?: A & Check<Reduced<'mean', S, A, K>>,
     keepdims?: K,
   ): Tensor<ShapeOr<Reduced<'mean', S, A, K>>, D> {
@@ -370,7 +370,7 @@ export class Tensor<S extends Dims, D extends DType> {
   }
   /** Maximum over `axes` (all when omitted). @example x.max(-1) */
   max<const A extends Axes = undefined, K extends boolean = false>(
-    this: NumericThis<'max', S, D>,
+    this: NumericTensor<'max', S, D>,
     axes?: A & Check<Reduced<'max', S, A, K>>,
     keepdims?: K,
   ): Tensor<ShapeOr<Reduced<'max', S, A, K>>, D> {
@@ -378,22 +378,22 @@ export class Tensor<S extends Dims, D extends DType> {
   }
   /** log Σ exp over `axis` (default last), stable. @example logits.logSumExp(1) */
   logSumExp<const A extends number = -1, K extends boolean = false>(
-    this: FloatThis<'logSumExp', S, D>,
+    this: FloatTensor<'logSumExp', S, D>,
     axis?: A & Check<Reduced<'logSumExp', S, A, K>>,
     keepdims?: K,
   ): Tensor<ShapeOr<Reduced<'logSumExp', S, A, K>>, D> {
-    return new Tensor(composite.logSumExp(this.node, axis ?? -1, keepdims ?? false));
+    return new Tensor(logSumExpNode(this.node, axis ?? -1, keepdims ?? false));
   }
   /** softmax over `axis` (default last). @example logits.softmax() */
-  softmax<const A extends number = -1>(this: FloatThis<'softmax', S, D>, axis?: A & AxisCheck<'softmax', S, A>): Tensor<S, D> {
-    return new Tensor(composite.softmax(this.node, axis ?? -1));
+  softmax<const A extends number = -1>(this: FloatTensor<'softmax', S, D>, axis?: A & AxisCheck<'softmax', S, A>): Tensor<S, D> {
+    return new Tensor(softmaxNode(this.node, axis ?? -1));
   }
   /** log softmax over `axis` (default last), stable. @example logits.logSoftmax() */
   logSoftmax<const A extends number = -1>(
-    this: FloatThis<'logSoftmax', S, D>,
+    this: FloatTensor<'logSoftmax', S, D>,
     axis?: A & AxisCheck<'logSoftmax', S, A>,
   ): Tensor<S, D> {
-    return new Tensor(composite.logSoftmax(this.node, axis ?? -1));
+    return new Tensor(logSoftmaxNode(this.node, axis ?? -1));
   }
 
   // ── neural-network pieces ───────────────────────────────────────────────────────────────
@@ -403,29 +403,29 @@ export class Tensor<S extends Dims, D extends DType> {
    * @example logits.crossEntropy(labels) // Tensor<[], 'f32'>
    */
   crossEntropy<Y extends AnyTensor, R extends Reduction = 'mean'>(
-    this: FloatThis<'crossEntropy', S, D>,
+    this: FloatTensor<'crossEntropy', S, D>,
     labels: Y & LabelsCheck<'crossEntropy', S, Y>,
     reduction?: R,
   ): Tensor<R extends 'none' ? ShapeOr<LabelsShape<'crossEntropy', S, ShapeOf<Y>>> : [], D> {
-    return new Tensor(composite.crossEntropy(this.node, labels.node, reduction ?? 'mean'));
+    return new Tensor(crossEntropyNode(this.node, labels.node, reduction ?? 'mean'));
   }
   /**
    * `this·wᵀ + b` with PyTorch's weight layout `w: [out, in]`, `b: [out]` (optional).
    * @example x.linear(w, b) // ['batch', 784], [10, 784], [10] → ['batch', 10]
    */
   linear<W extends AnyTensor, B extends AnyTensor | undefined = undefined>(
-    this: FloatThis<'linear', S, D>,
+    this: FloatTensor<'linear', S, D>,
     w: W & Check<LinearShape<S, ShapeOf<W>, []>> & DTypeCheck<'linear', D, DTypeOf<W>>,
     b?: B & Check<LinearShape<S, ShapeOf<W>, ShapeOf<B>>>,
   ): Tensor<ShapeOr<LinearShape<S, ShapeOf<W>, ShapeOf<B>>>, D> {
-    return new Tensor(composite.linear(this.node, w.node, b?.node));
+    return new Tensor(linearNode(this.node, w.node, b?.node));
   }
   /**
    * Inverted dropout: zeroes each element with probability `p` and scales the rest by
    * 1/(1−p). The mask is a pure function of `key` (see `randomKey`).
    * @example h.dropout(0.5, randomKey(0))
    */
-  dropout(this: FloatThis<'dropout', S, D>, p: number, key: Tensor<[2], 'i32'>): Tensor<S, D> {
+  dropout(this: FloatTensor<'dropout', S, D>, p: number, key: Tensor<[2], 'i32'>): Tensor<S, D> {
     return new Tensor(composite.dropout(this.node, p, key.node));
   }
   /**

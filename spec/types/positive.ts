@@ -25,6 +25,10 @@ import {
   scalar,
   softmax,
   sum,
+  sub,
+  mul,
+  sqrt,
+  square,
   sumBy,
   tensor,
   transpose,
@@ -33,6 +37,8 @@ import {
   zeros,
   randomKey,
   type Dim,
+  type Dims,
+  type FloatDType,
   type HostArray,
   type Tensor,
 } from '../../src/index.ts';
@@ -129,11 +135,26 @@ expectType<Tensor<Dim[], 'f32'>>()(unknownRank.matmul(w));
 expectType<Tensor<Dim[], 'f32'>>()(unknownRank.add(x));
 expectType<Tensor<Dim[], 'f32'>>()(unknownRank.sum(5));
 declare const someName: Tensor<[string, 784], 'f32'>;
-expectType<Tensor<['batch', 784], 'f32'>>()(someName.add(x));
+expectType<Tensor<['batch', 784], 'f32'>>()(x.add(someName));
+// an operand that fits the receiver's own (wider) type takes the same-shape overload
+expectType<Tensor<[string, 784], 'f32'>>()(someName.add(x));
 const widened: Tensor<[number, 784], 'f32'> = anyRows;
 const anyTensor: Tensor<readonly Dim[], 'f32'> = x;
 void widened;
 void anyTensor;
+
+// code generic in its shape (an optimizer step) type-checks through the same-shape overloads
+const sgd = <S extends Dims, D extends FloatDType>(p: Tensor<S, D>, g: Tensor<S, D>, lr: Tensor<[], D>): Tensor<S, D> =>
+  p.sub(g.mul(lr).div(2)).maximum(p.neg()).sqrt().exp();
+const l2 = <S extends Dims>(p: Tensor<S, 'f32'>): Tensor<[], 'f32'> => p.square().sum().mul(0.5);
+const adamDenominator = <S extends Dims>(v: Tensor<S, 'f64'>): Tensor<S, 'f64'> => v.sqrt().add(1e-8);
+const sgdFn = <S extends Dims>(p: Tensor<S, 'f32'>, g: Tensor<S, 'f32'>): Tensor<S, 'f32'> => sub(p, mul(g, 0.1));
+const normFn = <S extends Dims>(p: Tensor<S, 'f32'>): Tensor<[], 'f32'> => sqrt(sum(square(p)));
+expectType<Tensor<[784, 10], 'f32'>>()(sgd(w, w, scalar(0.1)));
+expectType<Tensor<[784, 10], 'f32'>>()(sgdFn(w, w));
+expectType<Tensor<[], 'f32'>>()(normFn(w));
+expectType<Tensor<[], 'f32'>>()(l2(w));
+void adamDenominator;
 
 // differentiation keeps the types of what it differentiates with respect to
 const loss = logits.crossEntropy(labels);

@@ -37,22 +37,25 @@ import {
 
 // ── elementwise ─────────────────────────────────────────────────────────────────────────────
 
-/** An elementwise arithmetic operation, data-first. */
-export type ArithmeticFn<Op extends string> = <S extends Dims, D extends NumericDType, O extends Operand>(
-  a: Tensor<S, D>,
-  b: O & BinaryCheck<Op, S, D, O>,
-) => Tensor<BinaryShape<S, O>, D>;
+/**
+ * An elementwise arithmetic operation, data-first. The first signature takes operands of one
+ * shape (or a scalar) and works in code generic in the shape; the second broadcasts.
+ */
+export interface ArithmeticFn<Op extends string> {
+  <S extends Dims, D extends NumericDType>(a: Tensor<S, D>, b: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, D>;
+  <S extends Dims, D extends NumericDType, O extends Operand>(a: Tensor<S, D>, b: O & BinaryCheck<Op, S, D, O>): Tensor<BinaryShape<S, O>, D>;
+}
 
 /** An elementwise arithmetic operation, data-last: `addBy(b)(a) = add(a, b)`. */
 export type ArithmeticByFn<Op extends string> = <O extends Operand>(
   b: O,
 ) => <S extends Dims, D extends NumericDType>(a: Tensor<S, D> & BinaryCheck<Op, S, D, O>) => Tensor<BinaryShape<S, O>, D>;
 
-/** A comparison, data-first: a bool mask. */
-export type ComparisonFn<Op extends string> = <S extends Dims, D extends DType, O extends Operand>(
-  a: Tensor<S, D>,
-  b: O & BinaryCheck<Op, S, D, O>,
-) => Tensor<BinaryShape<S, O>, 'bool'>;
+/** A comparison, data-first: a bool mask (same-shape signature first, as for arithmetic). */
+export interface ComparisonFn<Op extends string> {
+  <S extends Dims, D extends DType>(a: Tensor<S, D>, b: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, 'bool'>;
+  <S extends Dims, D extends DType, O extends Operand>(a: Tensor<S, D>, b: O & BinaryCheck<Op, S, D, O>): Tensor<BinaryShape<S, O>, 'bool'>;
+}
 
 /** A comparison, data-last. */
 export type ComparisonByFn<Op extends string> = <O extends Operand>(
@@ -61,57 +64,57 @@ export type ComparisonByFn<Op extends string> = <O extends Operand>(
 
 type NodeFn2 = (a: Node, b: Node | number) => Node;
 const data2 =
-  <Op extends string, F>(f: NodeFn2): F =>
+  <F>(f: NodeFn2): F =>
     ((a: AnyTensor, b: Operand) => new Tensor(f(a.node, nodeOf(b)))) as F;
 const by2 =
-  <Op extends string, F>(f: NodeFn2): F =>
+  <F>(f: NodeFn2): F =>
     ((b: Operand) => (a: AnyTensor) => new Tensor(f(a.node, nodeOf(b)))) as F;
 
 /** `a + b`, broadcast. @example add(x, 1) */
-export const add: ArithmeticFn<'add'> = data2<'add', ArithmeticFn<'add'>>(op.add);
+export const add: ArithmeticFn<'add'> = data2<ArithmeticFn<'add'>>(op.add);
 /** `a − b`, broadcast. @example sub(x, y) */
-export const sub: ArithmeticFn<'sub'> = data2<'sub', ArithmeticFn<'sub'>>(op.sub);
+export const sub: ArithmeticFn<'sub'> = data2<ArithmeticFn<'sub'>>(op.sub);
 /** `a · b` elementwise, broadcast. @example mul(x, 0.5) */
-export const mul: ArithmeticFn<'mul'> = data2<'mul', ArithmeticFn<'mul'>>(op.mul);
+export const mul: ArithmeticFn<'mul'> = data2<ArithmeticFn<'mul'>>(op.mul);
 /** `a / b` elementwise, broadcast. @example div(x, n) */
-export const div: ArithmeticFn<'div'> = data2<'div', ArithmeticFn<'div'>>(op.div);
+export const div: ArithmeticFn<'div'> = data2<ArithmeticFn<'div'>>(op.div);
 /** Elementwise maximum, broadcast. @example maximum(x, 0) */
-export const maximum: ArithmeticFn<'maximum'> = data2<'maximum', ArithmeticFn<'maximum'>>(op.maximum);
+export const maximum: ArithmeticFn<'maximum'> = data2<ArithmeticFn<'maximum'>>(op.maximum);
 /** Elementwise minimum, broadcast. @example minimum(x, 1) */
-export const minimum: ArithmeticFn<'minimum'> = data2<'minimum', ArithmeticFn<'minimum'>>(op.minimum);
+export const minimum: ArithmeticFn<'minimum'> = data2<ArithmeticFn<'minimum'>>(op.minimum);
 /** Data-last `add`. @example pipe(x, matmulBy(w), addBy(b)) */
-export const addBy: ArithmeticByFn<'add'> = by2<'add', ArithmeticByFn<'add'>>(op.add);
+export const addBy: ArithmeticByFn<'add'> = by2<ArithmeticByFn<'add'>>(op.add);
 /** Data-last `sub`. @example pipe(yHat, subBy(y)) */
-export const subBy: ArithmeticByFn<'sub'> = by2<'sub', ArithmeticByFn<'sub'>>(op.sub);
+export const subBy: ArithmeticByFn<'sub'> = by2<ArithmeticByFn<'sub'>>(op.sub);
 /** Data-last `mul`. @example pipe(x, mulBy(2)) */
-export const mulBy: ArithmeticByFn<'mul'> = by2<'mul', ArithmeticByFn<'mul'>>(op.mul);
+export const mulBy: ArithmeticByFn<'mul'> = by2<ArithmeticByFn<'mul'>>(op.mul);
 /** Data-last `div`. @example pipe(x, divBy(255)) */
-export const divBy: ArithmeticByFn<'div'> = by2<'div', ArithmeticByFn<'div'>>(op.div);
+export const divBy: ArithmeticByFn<'div'> = by2<ArithmeticByFn<'div'>>(op.div);
 /** Data-last `maximum`. @example pipe(x, maximumBy(0)) */
-export const maximumBy: ArithmeticByFn<'maximum'> = by2<'maximum', ArithmeticByFn<'maximum'>>(op.maximum);
+export const maximumBy: ArithmeticByFn<'maximum'> = by2<ArithmeticByFn<'maximum'>>(op.maximum);
 /** Data-last `minimum`. @example pipe(x, minimumBy(1)) */
-export const minimumBy: ArithmeticByFn<'minimum'> = by2<'minimum', ArithmeticByFn<'minimum'>>(op.minimum);
+export const minimumBy: ArithmeticByFn<'minimum'> = by2<ArithmeticByFn<'minimum'>>(op.minimum);
 
 /** `a > b` as a bool mask. @example gt(x, 0) */
-export const gt: ComparisonFn<'gt'> = data2<'gt', ComparisonFn<'gt'>>(op.gt);
+export const gt: ComparisonFn<'gt'> = data2<ComparisonFn<'gt'>>(op.gt);
 /** `a ≥ b` as a bool mask. @example ge(x, 0) */
-export const ge: ComparisonFn<'ge'> = data2<'ge', ComparisonFn<'ge'>>(op.ge);
+export const ge: ComparisonFn<'ge'> = data2<ComparisonFn<'ge'>>(op.ge);
 /** `a < b` as a bool mask. @example lt(x, 0) */
-export const lt: ComparisonFn<'lt'> = data2<'lt', ComparisonFn<'lt'>>(op.lt);
+export const lt: ComparisonFn<'lt'> = data2<ComparisonFn<'lt'>>(op.lt);
 /** `a ≤ b` as a bool mask. @example le(x, 0) */
-export const le: ComparisonFn<'le'> = data2<'le', ComparisonFn<'le'>>(op.le);
+export const le: ComparisonFn<'le'> = data2<ComparisonFn<'le'>>(op.le);
 /** `a = b` as a bool mask. @example eq(labels, predicted) */
-export const eq: ComparisonFn<'eq'> = data2<'eq', ComparisonFn<'eq'>>(op.eq);
+export const eq: ComparisonFn<'eq'> = data2<ComparisonFn<'eq'>>(op.eq);
 /** Data-last `gt`. @example pipe(x, gtBy(0)) */
-export const gtBy: ComparisonByFn<'gt'> = by2<'gt', ComparisonByFn<'gt'>>(op.gt);
+export const gtBy: ComparisonByFn<'gt'> = by2<ComparisonByFn<'gt'>>(op.gt);
 /** Data-last `ge`. @example pipe(x, geBy(0)) */
-export const geBy: ComparisonByFn<'ge'> = by2<'ge', ComparisonByFn<'ge'>>(op.ge);
+export const geBy: ComparisonByFn<'ge'> = by2<ComparisonByFn<'ge'>>(op.ge);
 /** Data-last `lt`. @example pipe(x, ltBy(0)) */
-export const ltBy: ComparisonByFn<'lt'> = by2<'lt', ComparisonByFn<'lt'>>(op.lt);
+export const ltBy: ComparisonByFn<'lt'> = by2<ComparisonByFn<'lt'>>(op.lt);
 /** Data-last `le`. @example pipe(x, leBy(0)) */
-export const leBy: ComparisonByFn<'le'> = by2<'le', ComparisonByFn<'le'>>(op.le);
+export const leBy: ComparisonByFn<'le'> = by2<ComparisonByFn<'le'>>(op.le);
 /** Data-last `eq`. @example pipe(predicted, eqBy(labels)) */
-export const eqBy: ComparisonByFn<'eq'> = by2<'eq', ComparisonByFn<'eq'>>(op.eq);
+export const eqBy: ComparisonByFn<'eq'> = by2<ComparisonByFn<'eq'>>(op.eq);
 
 /** An elementwise operation on numeric tensors (not bool). */
 export type NumericUnaryFn = <S extends Dims, D extends NumericDType>(x: Tensor<S, D>) => Tensor<S, D>;
@@ -200,11 +203,15 @@ export const reshapeBy =
 // ── reductions ──────────────────────────────────────────────────────────────────────────────
 
 /** A reduction, data-first: over `axes` (all when omitted), keeping them as size 1 if `keepdims`. */
-export type ReduceFn<Op extends string> = <S extends Dims, D extends NumericDType, const A extends Axes = undefined, K extends boolean = false>(
-  x: Tensor<S, D>,
-  axes?: A & Check<Reduced<Op, S, A, K>>,
-  keepdims?: K,
-) => Tensor<ShapeOr<Reduced<Op, S, A, K>>, D>;
+export interface ReduceFn<Op extends string> {
+  /** Over all axes: a scalar, also in code generic in the shape. */
+  <S extends Dims, D extends NumericDType>(x: Tensor<S, D>): Tensor<[], D>;
+  <S extends Dims, D extends NumericDType, const A extends Axes = undefined, K extends boolean = false>(
+    x: Tensor<S, D>,
+    axes?: A & Check<Reduced<Op, S, A, K>>,
+    keepdims?: K,
+  ): Tensor<ShapeOr<Reduced<Op, S, A, K>>, D>;
+}
 
 /** A reduction, data-last. */
 export type ReduceByFn<Op extends string> = <const A extends Axes = undefined, K extends boolean = false>(

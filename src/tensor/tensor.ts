@@ -190,6 +190,12 @@ export const nodeOf = (x: Operand): Node | number => (typeof x === 'number' ? x 
  * `tensor`, `zeros`…; combine with the methods below or the functions of the same names.
  * Nothing is computed until the graph is evaluated or compiled.
  *
+ * Elementwise methods have a first overload for operands of the same shape (or scalars) and
+ * dtypes known to be numeric/float, so that code generic in its shape (`<S extends Dims>(p:
+ * Tensor<S, 'f32'>, g: Tensor<S, 'f32'>) => p.sub(g.mul(lr))`, an optimizer) type-checks; the
+ * broadcasting overload, whose checks need concrete shapes, comes last so that tsc reports its
+ * message when neither fits.
+ *
  * `new Tensor(node)` trusts the caller that `node` has shape S and dtype D; prefer the
  * constructors, which derive the types from their arguments.
  * @example
@@ -222,96 +228,132 @@ export class Tensor<S extends Dims, D extends DType> {
   // ── elementwise arithmetic (NumPy broadcasting) ─────────────────────────────────────────
 
   /** `this + other`, broadcast. @example x.add(b) */
-  add<O extends Operand>(this: NumericTensor<'add', S, D>, other: O & BinaryCheck<'add', S, D, O>): Tensor<BinaryShape<S, O>, D> {
+  add(this: Tensor<S, NumericDType>, other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, D>;
+  add<O extends Operand>(this: NumericTensor<'add', S, D>, other: O & BinaryCheck<'add', S, D, O>): Tensor<BinaryShape<S, O>, D>;
+  add(this: AnyTensor, other: Operand): AnyTensor {
     return new Tensor(op.add(this.node, nodeOf(other)));
   }
   /** `this − other`, broadcast. @example x.sub(1) */
-  sub<O extends Operand>(this: NumericTensor<'sub', S, D>, other: O & BinaryCheck<'sub', S, D, O>): Tensor<BinaryShape<S, O>, D> {
+  sub(this: Tensor<S, NumericDType>, other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, D>;
+  sub<O extends Operand>(this: NumericTensor<'sub', S, D>, other: O & BinaryCheck<'sub', S, D, O>): Tensor<BinaryShape<S, O>, D>;
+  sub(this: AnyTensor, other: Operand): AnyTensor {
     return new Tensor(op.sub(this.node, nodeOf(other)));
   }
   /** `this · other` elementwise, broadcast. @example x.mul(0.5) */
-  mul<O extends Operand>(this: NumericTensor<'mul', S, D>, other: O & BinaryCheck<'mul', S, D, O>): Tensor<BinaryShape<S, O>, D> {
+  mul(this: Tensor<S, NumericDType>, other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, D>;
+  mul<O extends Operand>(this: NumericTensor<'mul', S, D>, other: O & BinaryCheck<'mul', S, D, O>): Tensor<BinaryShape<S, O>, D>;
+  mul(this: AnyTensor, other: Operand): AnyTensor {
     return new Tensor(op.mul(this.node, nodeOf(other)));
   }
   /** `this / other` elementwise, broadcast. @example x.div(x.sum()) */
-  div<O extends Operand>(this: NumericTensor<'div', S, D>, other: O & BinaryCheck<'div', S, D, O>): Tensor<BinaryShape<S, O>, D> {
+  div(this: Tensor<S, NumericDType>, other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, D>;
+  div<O extends Operand>(this: NumericTensor<'div', S, D>, other: O & BinaryCheck<'div', S, D, O>): Tensor<BinaryShape<S, O>, D>;
+  div(this: AnyTensor, other: Operand): AnyTensor {
     return new Tensor(op.div(this.node, nodeOf(other)));
   }
   /** Elementwise maximum, broadcast. @example x.maximum(0) */
-  maximum<O extends Operand>(
-    this: NumericTensor<'maximum', S, D>,
-    other: O & BinaryCheck<'maximum', S, D, O>,
-  ): Tensor<BinaryShape<S, O>, D> {
+  maximum(this: Tensor<S, NumericDType>, other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, D>;
+  maximum<O extends Operand>(this: NumericTensor<'maximum', S, D>, other: O & BinaryCheck<'maximum', S, D, O>): Tensor<BinaryShape<S, O>, D>;
+  maximum(this: AnyTensor, other: Operand): AnyTensor {
     return new Tensor(op.maximum(this.node, nodeOf(other)));
   }
   /** Elementwise minimum, broadcast. @example x.minimum(1) */
-  minimum<O extends Operand>(
-    this: NumericTensor<'minimum', S, D>,
-    other: O & BinaryCheck<'minimum', S, D, O>,
-  ): Tensor<BinaryShape<S, O>, D> {
+  minimum(this: Tensor<S, NumericDType>, other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, D>;
+  minimum<O extends Operand>(this: NumericTensor<'minimum', S, D>, other: O & BinaryCheck<'minimum', S, D, O>): Tensor<BinaryShape<S, O>, D>;
+  minimum(this: AnyTensor, other: Operand): AnyTensor {
     return new Tensor(op.minimum(this.node, nodeOf(other)));
   }
   /** `this ** exponent` for a constant exponent. @example x.pow(2) */
-  pow(this: NumericTensor<'pow', S, D>, exponent: number): Tensor<S, D> {
+  pow(this: Tensor<S, NumericDType>, exponent: number): Tensor<S, D>;
+  pow(this: NumericTensor<'pow', S, D>, exponent: number): Tensor<S, D>;
+  pow(this: AnyTensor, exponent: number): AnyTensor {
     return new Tensor(op.pow(this.node, exponent));
   }
   /** `−this`. @example x.neg() */
-  neg(this: NumericTensor<'neg', S, D>): Tensor<S, D> {
+  neg(this: Tensor<S, NumericDType>): Tensor<S, D>;
+  neg(this: NumericTensor<'neg', S, D>): Tensor<S, D>;
+  neg(this: AnyTensor): AnyTensor {
     return new Tensor(op.neg(this.node));
   }
   /** `|this|`, as max(−x, x): the tie at 0 splits the gradient, so the derivative there is 0. @example x.abs() */
-  abs(this: NumericTensor<'abs', S, D>): Tensor<S, D> {
+  abs(this: Tensor<S, NumericDType>): Tensor<S, D>;
+  abs(this: NumericTensor<'abs', S, D>): Tensor<S, D>;
+  abs(this: AnyTensor): AnyTensor {
     return new Tensor(op.maximum(op.neg(this.node), this.node));
   }
   /** `this²`. @example x.square() */
-  square(this: NumericTensor<'square', S, D>): Tensor<S, D> {
+  square(this: Tensor<S, NumericDType>): Tensor<S, D>;
+  square(this: NumericTensor<'square', S, D>): Tensor<S, D>;
+  square(this: AnyTensor): AnyTensor {
     return new Tensor(op.square(this.node));
   }
   /** `eˣ`. @example x.exp() */
-  exp(this: FloatTensor<'exp', S, D>): Tensor<S, D> {
+  exp(this: Tensor<S, FloatDType>): Tensor<S, D>;
+  exp(this: FloatTensor<'exp', S, D>): Tensor<S, D>;
+  exp(this: AnyTensor): AnyTensor {
     return new Tensor(op.exp(this.node));
   }
   /** Natural logarithm. @example x.log() */
-  log(this: FloatTensor<'log', S, D>): Tensor<S, D> {
+  log(this: Tensor<S, FloatDType>): Tensor<S, D>;
+  log(this: FloatTensor<'log', S, D>): Tensor<S, D>;
+  log(this: AnyTensor): AnyTensor {
     return new Tensor(op.log(this.node));
   }
   /** Square root. @example x.sqrt() */
-  sqrt(this: FloatTensor<'sqrt', S, D>): Tensor<S, D> {
+  sqrt(this: Tensor<S, FloatDType>): Tensor<S, D>;
+  sqrt(this: FloatTensor<'sqrt', S, D>): Tensor<S, D>;
+  sqrt(this: AnyTensor): AnyTensor {
     return new Tensor(op.sqrt(this.node));
   }
   /** Hyperbolic tangent. @example x.tanh() */
-  tanh(this: FloatTensor<'tanh', S, D>): Tensor<S, D> {
+  tanh(this: Tensor<S, FloatDType>): Tensor<S, D>;
+  tanh(this: FloatTensor<'tanh', S, D>): Tensor<S, D>;
+  tanh(this: AnyTensor): AnyTensor {
     return new Tensor(op.tanh(this.node));
   }
   /** Logistic sigmoid 1/(1+e⁻ˣ), stable for large |x|. @example x.sigmoid() */
-  sigmoid(this: FloatTensor<'sigmoid', S, D>): Tensor<S, D> {
+  sigmoid(this: Tensor<S, FloatDType>): Tensor<S, D>;
+  sigmoid(this: FloatTensor<'sigmoid', S, D>): Tensor<S, D>;
+  sigmoid(this: AnyTensor): AnyTensor {
     return new Tensor(composite.sigmoid(this.node));
   }
   /** max(x, 0), with derivative 0 at 0. @example x.relu() */
-  relu(this: NumericTensor<'relu', S, D>): Tensor<S, D> {
+  relu(this: Tensor<S, NumericDType>): Tensor<S, D>;
+  relu(this: NumericTensor<'relu', S, D>): Tensor<S, D>;
+  relu(this: AnyTensor): AnyTensor {
     return new Tensor(composite.relu(this.node));
   }
 
   // ── comparisons: bool results ───────────────────────────────────────────────────────────
 
   /** `this > other` as a bool mask. @example x.gt(0) */
-  gt<O extends Operand>(other: O & BinaryCheck<'gt', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'> {
+  gt(other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, 'bool'>;
+  gt<O extends Operand>(other: O & BinaryCheck<'gt', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'>;
+  gt(other: Operand): AnyTensor {
     return new Tensor(op.gt(this.node, nodeOf(other)));
   }
   /** `this ≥ other` as a bool mask. @example x.ge(0) */
-  ge<O extends Operand>(other: O & BinaryCheck<'ge', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'> {
+  ge(other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, 'bool'>;
+  ge<O extends Operand>(other: O & BinaryCheck<'ge', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'>;
+  ge(other: Operand): AnyTensor {
     return new Tensor(op.ge(this.node, nodeOf(other)));
   }
   /** `this < other` as a bool mask. @example x.lt(0) */
-  lt<O extends Operand>(other: O & BinaryCheck<'lt', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'> {
+  lt(other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, 'bool'>;
+  lt<O extends Operand>(other: O & BinaryCheck<'lt', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'>;
+  lt(other: Operand): AnyTensor {
     return new Tensor(op.lt(this.node, nodeOf(other)));
   }
   /** `this ≤ other` as a bool mask. @example x.le(0) */
-  le<O extends Operand>(other: O & BinaryCheck<'le', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'> {
+  le(other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, 'bool'>;
+  le<O extends Operand>(other: O & BinaryCheck<'le', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'>;
+  le(other: Operand): AnyTensor {
     return new Tensor(op.le(this.node, nodeOf(other)));
   }
   /** `this = other` as a bool mask. @example labels.eq(predicted) */
-  eq<O extends Operand>(other: O & BinaryCheck<'eq', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'> {
+  eq(other: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, 'bool'>;
+  eq<O extends Operand>(other: O & BinaryCheck<'eq', S, D, O>): Tensor<BinaryShape<S, O>, 'bool'>;
+  eq(other: Operand): AnyTensor {
     return new Tensor(op.eq(this.node, nodeOf(other)));
   }
 
@@ -353,27 +395,33 @@ export class Tensor<S extends Dims, D extends DType> {
    * axes as size 1 when `keepdims`.
    * @example x.sum(1) // ['batch', 10] → ['batch']
    */
+  sum(this: Tensor<S, NumericDType>): Tensor<[], D>;
   sum<const A extends Axes = undefined, K extends boolean = false>(
     this: NumericTensor<'sum', S, D>,
     axes?: A & Check<Reduced<'sum', S, A, K>>,
     keepdims?: K,
-  ): Tensor<ShapeOr<Reduced<'sum', S, A, K>>, D> {
+  ): Tensor<ShapeOr<Reduced<'sum', S, A, K>>, D>;
+  sum(this: AnyTensor, axes?: Axes, keepdims?: boolean): AnyTensor {
     return new Tensor(op.sum(this.node, axes, keepdims));
   }
   /** Mean over `axes` (all when omitted). @example x.mean(0, true) // [4, 3] → [1, 3] */
+  mean(this: Tensor<S, NumericDType>): Tensor<[], D>;
   mean<const A extends Axes = undefined, K extends boolean = false>(
     this: NumericTensor<'mean', S, D>,
     axes?: A & Check<Reduced<'mean', S, A, K>>,
     keepdims?: K,
-  ): Tensor<ShapeOr<Reduced<'mean', S, A, K>>, D> {
+  ): Tensor<ShapeOr<Reduced<'mean', S, A, K>>, D>;
+  mean(this: AnyTensor, axes?: Axes, keepdims?: boolean): AnyTensor {
     return new Tensor(op.mean(this.node, axes, keepdims));
   }
   /** Maximum over `axes` (all when omitted). @example x.max(-1) */
+  max(this: Tensor<S, NumericDType>): Tensor<[], D>;
   max<const A extends Axes = undefined, K extends boolean = false>(
     this: NumericTensor<'max', S, D>,
     axes?: A & Check<Reduced<'max', S, A, K>>,
     keepdims?: K,
-  ): Tensor<ShapeOr<Reduced<'max', S, A, K>>, D> {
+  ): Tensor<ShapeOr<Reduced<'max', S, A, K>>, D>;
+  max(this: AnyTensor, axes?: Axes, keepdims?: boolean): AnyTensor {
     return new Tensor(op.max(this.node, axes, keepdims));
   }
   /** log Σ exp over `axis` (default last), stable. @example logits.logSumExp(1) */
@@ -425,7 +473,9 @@ export class Tensor<S extends Dims, D extends DType> {
    * 1/(1−p). The mask is a pure function of `key` (see `randomKey`).
    * @example h.dropout(0.5, randomKey(0))
    */
-  dropout(this: FloatTensor<'dropout', S, D>, p: number, key: Tensor<[2], 'i32'>): Tensor<S, D> {
+  dropout(this: Tensor<S, FloatDType>, p: number, key: Tensor<[2], 'i32'>): Tensor<S, D>;
+  dropout(this: FloatTensor<'dropout', S, D>, p: number, key: Tensor<[2], 'i32'>): Tensor<S, D>;
+  dropout(this: AnyTensor, p: number, key: Tensor<[2], 'i32'>): AnyTensor {
     return new Tensor(composite.dropout(this.node, p, key.node));
   }
   /**

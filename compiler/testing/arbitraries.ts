@@ -33,15 +33,17 @@ export function arbShape(opts: ShapeOptions = {}): fc.Arbitrary<number[]> {
 }
 
 /**
- * Two shapes that broadcast together, and the shape they broadcast to. Each operand is the
- * result shape with some leading axes dropped and some dimensions set to 1.
+ * Two shapes that broadcast together, and the shape they broadcast to. Each operand is a drawn
+ * shape with some leading axes dropped and some dimensions set to 1.
  */
 export function arbBroadcastShapes(opts: ShapeOptions = {}): fc.Arbitrary<{ readonly a: number[]; readonly b: number[]; readonly out: number[] }> {
   const operand = (out: readonly number[]): fc.Arbitrary<number[]> =>
     fc
       .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
       .map(([drop, ones]) => out.slice(drop).map((d, k) => (ones[k + drop] === true ? 1 : d)));
-  return arbShape(opts).chain((out) => fc.record({ a: operand(out), b: operand(out), out: fc.constant(out) }));
+  return arbShape(opts).chain((target) =>
+    fc.tuple(operand(target), operand(target)).map(([a, b]) => ({ a, b, out: [...op.broadcastShapes('arbBroadcastShapes', a, b)] })),
+  );
 }
 
 export interface TensorOptions {
@@ -424,8 +426,8 @@ function resolveGraph(raw: RawGraph, maxDepth: number, ops: readonly GraphOp[], 
   for (const r of raw.steps) {
     const eligible = vals.flatMap((v, i) => (v.depth < maxDepth ? [i] : []));
     if (eligible.length === 0) break;
-    // Half the steps continue from the newest value, so chains grow deep; the rest reach back.
-    const ai = r.a % 2 === 0 ? eligible[eligible.length - 1]! : eligible[(r.a >> 1) % eligible.length]!;
+    // Three steps in four continue from the newest value, so chains grow deep; the rest reach back.
+    const ai = r.a % 4 !== 0 ? eligible[eligible.length - 1]! : eligible[(r.a >> 2) % eligible.length]!;
     for (let t = 0; t < ops.length; t++) {
       const plan = planStep(ops[(r.op + t) % ops.length]!, ai, r.b, new Chooser(r.p), vals, eligible);
       if (plan === undefined) continue;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as composites from '../../compiler/composites.ts';
+import { build } from '../../compiler/ir/build.ts';
 import * as op from '../../compiler/ir/ops.ts';
 import { DTypeError, ShapeError, type Shape } from '../../compiler/ir/types.ts';
 
@@ -44,6 +45,14 @@ describe('shape errors', () => {
     throwsShape(() => op.pad(t([2, 3]), [0, -1], [0, 0]), 'pad', [[2, 3]], 1, ['negative padding']);
     throwsShape(() => op.concat([t([2, 3]), t([3, 3])], 1), 'concat', [[2, 3], [3, 3]], 1, ['shapes differ off the concatenation axis']);
     throwsShape(() => op.takeAlongAxis(t([2, 3]), t([3, 1], 'i32'), 1), 'takeAlongAxis', [[2, 3], [3, 1]], 0, ['index dimension 3 differs from 2']);
+  });
+
+  test("the primitives' own shape rules (reached through build, below the broadcasting builders)", () => {
+    throwsShape(() => build('matmul', [t([2, 3]), t([2, 3, 4])], {}), 'matmul', [[2, 3], [2, 3, 4]], undefined, ['operands must have equal rank >= 2']);
+    throwsShape(() => build('matmul', [t([2, 2, 3]), t([4, 3, 5])], {}), 'matmul', [[2, 2, 3], [4, 3, 5]], undefined, ['batch dimensions differ']);
+    throwsShape(() => build('add', [t([2, 3]), t([3, 2])], {}), 'add', [[2, 3], [3, 2]], undefined, ['elementwise operands must share a shape']);
+    throwsShape(() => build('sum', [t([2, 3])], { axes: [5], keepdims: false }), 'sum', [[2, 3]], 5, ['axis out of range']);
+    throwsShape(() => build('broadcast', [t([2, 3])], { shape: [2, 3, 4] }), 'broadcast', [[2, 3], [2, 3, 4]], undefined, ['ranks differ']);
   });
 
   test('composites check their operands too', () => {

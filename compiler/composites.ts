@@ -79,8 +79,13 @@ export function nll(logProbs: Node, labels: Node, reduction: Reduction = 'mean')
 export function crossEntropy(logits: Node, labels: Node, reduction: Reduction = 'mean'): Node {
   checkLabels('crossEntropy', logits, labels);
   const b = labels.shape[0]!;
-  const picked = op.reshape(op.takeAlongAxis(logits, op.reshape(labels, [b, 1]), 1), [b]);
-  return reduce(op.sub(logSumExp(logits, 1), picked), reduction);
+  // (log Σ exp(x − m)) − (x[label] − m): both terms are small near the maximum, so nothing is
+  // lost to rounding at the scale of the logits (±1e4 in float32).
+  const m = op.stopGradient(op.max(logits, 1, true));
+  const shifted = op.sub(logits, m);
+  const lse = op.reshape(op.log(op.sum(op.exp(shifted), 1, true)), [b]);
+  const picked = op.reshape(op.takeAlongAxis(shifted, op.reshape(labels, [b, 1]), 1), [b]);
+  return reduce(op.sub(lse, picked), reduction);
 }
 
 /** The book's squared loss (ŷ − y)²/2, elementwise; `y` is reshaped to ŷ's shape as in d2l. */

@@ -88,6 +88,8 @@ type Trim<A extends Digits> = A extends readonly [...infer F extends Digits, 0] 
 /**
  * The product of the dims as a decimal string (`'200704'` for `[256, 784]`), or `unknown` when
  * some dim is not a non-negative integer literal.
+ * @example
+ * type N = Product<[256, 784]>; // '200704'
  */
 export type Product<Ds extends readonly unknown[], Acc extends Digits = [1]> = Ds extends readonly [
   infer H,

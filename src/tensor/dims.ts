@@ -49,7 +49,11 @@ export interface Mismatch<Message extends string, Left, Right> {
   readonly right: Right;
 }
 
-/** Any {@link Mismatch}. */
+/**
+ * Any {@link Mismatch}.
+ * @example
+ * type IsError<R> = [R] extends [AnyMismatch] ? true : false;
+ */
 export type AnyMismatch = Mismatch<string, unknown, unknown>;
 
 /**
@@ -86,7 +90,11 @@ export type ShapeOr<R> = R extends Dims ? R : Dim[];
  */
 export type Sizes<S extends Dims> = { -readonly [K in keyof S]: S[K] extends number ? S[K] : number };
 
-/** Whether S has a known rank. */
+/**
+ * Whether S has a known rank.
+ * @example
+ * type T = IsTuple<number[]>; // false
+ */
 export type IsTuple<S extends Dims> = number extends S['length'] ? false : true;
 
 /** Whether a dim is an escape hatch (`number`, `string`, `Dim`). */
@@ -96,12 +104,18 @@ declare const noDim: unique symbol;
 /** The failure marker of the dim rules below. */
 type NoDim = typeof noDim;
 
-/** How a dim reads inside an error message: names quoted, sizes bare. */
+/**
+ * How a dim reads inside an error message: names quoted, sizes bare.
+ * @example
+ * type T = Show<'batch'>; // "'batch'"
+ */
 export type Show<A> = A extends string ? (string extends A ? 'string' : `'${A}'`) : A extends number ? `${A}` : '?';
 
 /**
  * The dim two dims unify to (the more precise one), or NoDim when they differ: two different
  * literals, two different names, or a name against a size.
+ * @example
+ * type T = UnifyDim<number, 'batch'>; // 'batch'
  */
 export type UnifyDim<A, B> =
   IsWide<A> extends true ? B : IsWide<B> extends true ? A : [A] extends [B] ? ([B] extends [A] ? A : NoDim) : NoDim;

@@ -105,6 +105,7 @@ function toHost(v: RefValue, dtype: DType): HostArray<Dims, DType> {
  * const [a, b] = evaluate([x, x.mul(2)], { x: [1, 2, 3, 4] });
  */
 export function evaluate<S extends Dims, D extends DType>(tensor: Tensor<S, D>, bindings?: HostBindings): HostArray<S, D>;
+/** Evaluates several tensors at once (they share work): one host array each. @example const [a, b] = evaluate([x, y]); */
 export function evaluate<const T extends readonly AnyTensor[]>(tensors: T, bindings?: HostBindings): Evaluated<T>;
 export function evaluate(tensors: AnyTensor | readonly AnyTensor[], bindings: HostBindings = {}): HostArray<Dims, DType> | HostArray<Dims, DType>[] {
   const list = Array.isArray(tensors) ? (tensors as readonly AnyTensor[]) : [tensors as AnyTensor];

@@ -10,9 +10,9 @@
  * whose operands do not fit fails where the curried function is applied, i.e. at its `pipe` step.
  */
 import * as composite from '../../compiler/composites.ts';
-import { crossEntropyNode, linearNode, logSoftmaxNode, logSumExpNode, softmaxNode } from './checked.ts';
 import type { Node } from '../../compiler/ir/node.ts';
 import * as op from '../../compiler/ir/ops.ts';
+import { crossEntropyNode, linearNode, logSoftmaxNode, logSumExpNode, softmaxNode } from './checked.ts';
 import type { Axes, AxisCheck, Check, CheckAll, DimSpec, Dims, DimsOf, LabelsShape, MatmulShape, Permuted, Reduced, ReshapeCheck, ShapeOr, TakeCheck, Transposed } from './dims.ts';
 import {
   Tensor,
@@ -40,24 +40,38 @@ import {
 /**
  * An elementwise arithmetic operation, data-first. The first signature takes operands of one
  * shape (or a scalar) and works in code generic in the shape; the second broadcasts.
+ * @example
+ * const plus: ArithmeticFn<'add'> = add;
  */
 export interface ArithmeticFn<Op extends string> {
   <S extends Dims, D extends NumericDType>(a: Tensor<S, D>, b: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, D>;
   <S extends Dims, D extends NumericDType, O extends Operand>(a: Tensor<S, D>, b: O & BinaryCheck<Op, S, D, O>): Tensor<BinaryShape<S, O>, D>;
 }
 
-/** An elementwise arithmetic operation, data-last: `addBy(b)(a) = add(a, b)`. */
+/**
+ * An elementwise arithmetic operation, data-last: `addBy(b)(a) = add(a, b)`.
+ * @example
+ * const plusBias: ArithmeticByFn<'add'> = addBy;
+ */
 export type ArithmeticByFn<Op extends string> = <O extends Operand>(
   b: O,
 ) => <S extends Dims, D extends NumericDType>(a: Tensor<S, D> & BinaryCheck<Op, S, D, O>) => Tensor<BinaryShape<S, O>, D>;
 
-/** A comparison, data-first: a bool mask (same-shape signature first, as for arithmetic). */
+/**
+ * A comparison, data-first: a bool mask (same-shape signature first, as for arithmetic).
+ * @example
+ * const greater: ComparisonFn<'gt'> = gt;
+ */
 export interface ComparisonFn<Op extends string> {
   <S extends Dims, D extends DType>(a: Tensor<S, D>, b: Tensor<S, D> | Tensor<[], D> | number): Tensor<S, 'bool'>;
   <S extends Dims, D extends DType, O extends Operand>(a: Tensor<S, D>, b: O & BinaryCheck<Op, S, D, O>): Tensor<BinaryShape<S, O>, 'bool'>;
 }
 
-/** A comparison, data-last. */
+/**
+ * A comparison, data-last.
+ * @example
+ * const greaterThan: ComparisonByFn<'gt'> = gtBy;
+ */
 export type ComparisonByFn<Op extends string> = <O extends Operand>(
   b: O,
 ) => <S extends Dims, D extends DType>(a: Tensor<S, D> & BinaryCheck<Op, S, D, O>) => Tensor<BinaryShape<S, O>, 'bool'>;
@@ -116,9 +130,17 @@ export const leBy: ComparisonByFn<'le'> = by2<ComparisonByFn<'le'>>(op.le);
 /** Data-last `eq`. @example pipe(predicted, eqBy(labels)) */
 export const eqBy: ComparisonByFn<'eq'> = by2<ComparisonByFn<'eq'>>(op.eq);
 
-/** An elementwise operation on numeric tensors (not bool). */
+/**
+ * An elementwise operation on numeric tensors (not bool).
+ * @example
+ * const f: NumericUnaryFn = relu;
+ */
 export type NumericUnaryFn = <S extends Dims, D extends NumericDType>(x: Tensor<S, D>) => Tensor<S, D>;
-/** An elementwise operation on float tensors. */
+/**
+ * An elementwise operation on float tensors.
+ * @example
+ * const f: FloatUnaryFn = exp;
+ */
 export type FloatUnaryFn = <S extends Dims, D extends FloatDType>(x: Tensor<S, D>) => Tensor<S, D>;
 const unaryFn = <F>(f: (x: Node) => Node): F => ((x: AnyTensor) => new Tensor(f(x.node))) as F;
 
@@ -202,7 +224,11 @@ export const reshapeBy =
 
 // ── reductions ──────────────────────────────────────────────────────────────────────────────
 
-/** A reduction, data-first: over `axes` (all when omitted), keeping them as size 1 if `keepdims`. */
+/**
+ * A reduction, data-first: over `axes` (all when omitted), keeping them as size 1 if `keepdims`.
+ * @example
+ * const total: ReduceFn<'sum'> = sum;
+ */
 export interface ReduceFn<Op extends string> {
   /** Over all axes: a scalar, also in code generic in the shape. */
   <S extends Dims, D extends NumericDType>(x: Tensor<S, D>): Tensor<[], D>;
@@ -213,7 +239,11 @@ export interface ReduceFn<Op extends string> {
   ): Tensor<ShapeOr<Reduced<Op, S, A, K>>, D>;
 }
 
-/** A reduction, data-last. */
+/**
+ * A reduction, data-last.
+ * @example
+ * const rowSums: ReduceByFn<'sum'> = sumBy;
+ */
 export type ReduceByFn<Op extends string> = <const A extends Axes = undefined, K extends boolean = false>(
   axes?: A,
   keepdims?: K,

@@ -10,11 +10,11 @@
  * functions and as data-last curried functions for fp-ts `pipe`.
  */
 import * as composite from '../../compiler/composites.ts';
-import { crossEntropyNode, linearNode, logSoftmaxNode, logSumExpNode, softmaxNode } from './checked.ts';
 import type { Node } from '../../compiler/ir/node.ts';
 import * as op from '../../compiler/ir/ops.ts';
 import { printGraph } from '../../compiler/ir/print.ts';
 import type { DType } from '../../compiler/ir/types.ts';
+import { crossEntropyNode, linearNode, logSoftmaxNode, logSumExpNode, softmaxNode } from './checked.ts';
 import type {
   Axes,
   AxisCheck,
@@ -37,6 +37,11 @@ import type {
   BroadcastOr,
 } from './dims.ts';
 
+/**
+ * Element types: `'f32' | 'f64' | 'i32' | 'bool'` (the compiler's).
+ * @example
+ * const d: DType = 'i32';
+ */
 export type { DType };
 
 /**

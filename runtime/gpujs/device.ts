@@ -41,12 +41,25 @@ export interface Unavailable {
 
 export const unavailable = (mode: GpujsMode, reason: string): Unavailable => ({ _tag: 'Unavailable', mode, reason });
 
+/** What one kernel may bind and write on a device (checked before gpu.js sees a kernel). */
+export interface GpujsLimits {
+  /** Most float32 values one buffer (WebGPU storage binding, GL texture, wasm memory) may hold. */
+  readonly maxBufferValues: number;
+  /** WebGPU: most workgroups per dispatch dimension (gpu.js folds only 1-D outputs); null elsewhere. */
+  readonly maxWorkgroupsPerDimension: number | null;
+  /** GL modes: the largest texture side; null elsewhere. */
+  readonly maxTextureSize: number | null;
+  /** True for a software rasteriser or adapter (llvmpipe, SwiftShader): correct, not fast. */
+  readonly software: boolean;
+}
+
 /** An open gpu.js instance on one mode, proven to read back float32 exactly. */
 export interface GpujsDevice {
   readonly mode: GpujsMode;
   readonly dialect: GpujsDialect;
   /** What runs the kernels, e.g. the WebGPU adapter. */
   readonly description: string;
+  readonly limits: GpujsLimits;
   readonly gpu: GPU;
   /**
    * Releases the gpu.js instance (and, for webgpu, the shared device and the provider). gpu.js
@@ -210,6 +223,46 @@ function staticReason(mode: GpujsMode): string | null {
   }
 }
 
+/** The GL renderer string, for telling SwiftShader from a real GPU. */
+function glRenderer(): string {
+  try {
+    const canvas = new OffscreenCanvas(1, 1);
+    const gl = canvas.getContext('webgl2');
+    if (gl === null) return '';
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer: unknown = gl.getParameter(info === null ? gl.RENDERER : info.UNMASKED_RENDERER_WEBGL);
+    return typeof renderer === 'string' ? renderer : '';
+  } catch {
+    return '';
+  }
+}
+
+const softwarePattern = /llvmpipe|lavapipe|softpipe|swiftshader/i;
+
+/** Reads the limits that decide which kernels a device can take. */
+async function readLimits(mode: GpujsMode, software: boolean): Promise<GpujsLimits> {
+  switch (mode) {
+    case 'webgpu': {
+      const { device } = await WebGPUContext.acquire();
+      const bytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+      return { maxBufferValues: Math.floor(bytes / 4), maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension, maxTextureSize: null, software };
+    }
+    case 'webgl2':
+    case 'webgl':
+    case 'headlessgl': {
+      const cls = mode === 'webgl2' ? WebGL2Kernel : mode === 'webgl' ? WebGLKernel : HeadlessGLKernel;
+      const side = cls.features.maxTextureSize;
+      // Values go four to a texel only for vector results; a float array is one value per texel.
+      return { maxBufferValues: side * side, maxWorkgroupsPerDimension: null, maxTextureSize: side, software };
+    }
+    case 'webasm':
+      // gpu.js copies arguments into one 32-bit wasm memory.
+      return { maxBufferValues: 2 ** 28, maxWorkgroupsPerDimension: null, maxTextureSize: null, software: true };
+    case 'cpu':
+      return { maxBufferValues: 2 ** 31 - 1, maxWorkgroupsPerDimension: null, maxTextureSize: null, software: true };
+  }
+}
+
 /**
  * Opens gpu.js on `mode` and proves it reads back float32 exactly, or says why not.
  * `webgpu` first asks the provider (default: the platform's `navigator.gpu`) for an adapter.
@@ -218,11 +271,17 @@ export async function openDevice(mode: GpujsMode, options: OpenOptions = {}): Pr
   const early = staticReason(mode);
   if (early !== null) return E.left(unavailable(mode, early));
   let description: string = mode;
+  let software = true;
   const provider = options.webgpu ?? browserWebGpu();
   if (mode === 'webgpu') {
     const ready = await provider.ensure();
     if (E.isLeft(ready)) return E.left(unavailable(mode, ready.left));
     description = ready.right.summary + (ready.right.software ? ' (software)' : '');
+    software = ready.right.software;
+  } else if (mode === 'webgl2' || mode === 'webgl') {
+    const renderer = glRenderer();
+    software = renderer === '' || softwarePattern.test(renderer);
+    description = `${mode} — ${renderer === '' ? 'unknown renderer' : renderer}${software ? ' (software)' : ''}`;
   } else if (mode === 'cpu') {
     description = 'gpu.js CPU kernels (JavaScript)';
   } else if (mode === 'webasm') {
@@ -242,7 +301,8 @@ export async function openDevice(mode: GpujsMode, options: OpenOptions = {}): Pr
     await destroy();
     return E.left(unavailable(mode, failure));
   }
-  return E.right({ mode, dialect: modeDialect[mode], description, gpu: gpu.right, destroy });
+  const limits = await readLimits(mode, software);
+  return E.right({ mode, dialect: modeDialect[mode], description, limits, gpu: gpu.right, destroy });
 }
 
 export type ModeStatus =

@@ -27,6 +27,8 @@ declare module 'gpu.js' {
   /** The module-level WebGPU device that every webgpu GPU instance shares. */
   export class WebGPUContext {
     static readonly isSupported: boolean;
+    /** The shared device, requested on first use (with the adapter's storage-binding limits). */
+    static acquire(): Promise<{ readonly adapter: GPUAdapter; readonly device: GPUDevice; readonly isLost: boolean }>;
     /** Destroys the shared device (page-level teardown; `gpu.destroy()` does not). */
     static destroy(): Promise<void>;
   }

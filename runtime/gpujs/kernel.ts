@@ -209,6 +209,15 @@ export async function upload(device: GpujsDevice, data: Float32Array, shape: rea
   return new Buffer(device.mode, handleOf(buffer), shape, true);
 }
 
+/** A new buffer holding the first `length` values of `buffer` (a copy kernel on device-resident modes). */
+export async function copyBuffer(device: GpujsDevice, buffer: DeviceBuffer, length: number = buffer.length): Promise<DeviceBuffer> {
+  if (length > buffer.length) throw new Error(`copyBuffer: ${length} values requested from a buffer of ${buffer.length}`);
+  const h = handleOf(buffer);
+  if (h instanceof Float32Array) return new Buffer(device.mode, h.slice(0, length), [length], true);
+  if (length === buffer.length) return identityKernel(device, length).run([buffer]);
+  return (await upload(device, (await buffer.read()).subarray(0, length)));
+}
+
 function handleOf(buffer: DeviceBuffer): Handle {
   if (!(buffer instanceof Buffer)) throw new Error('not a buffer of this runtime');
   return buffer.handle();

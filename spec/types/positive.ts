@@ -55,8 +55,7 @@ expectType<Tensor<['batch'], 'i32'>>()(labels);
 expectType<Tensor<[2, 3], 'f64'>>()(tensor([1, 2, 3, 4, 5, 6], [2, 3], 'f64'));
 expectType<Tensor<[], 'f32'>>()(scalar(0.1));
 expectType<Tensor<['batch', 1], 'f32'>>()(ones([['batch', 8], 1]));
-expectType<readonly [number, 784]>()(x.shape as readonly [number, 784]);
-expectType<[number, 784]>()(x.shape);
+expectType<readonly [number, 784]>()(x.shape);
 
 // method chaining
 const logits = x.matmul(w).add(b);

@@ -86,9 +86,9 @@ export type ShapeOr<R> = R extends Dims ? R : Dim[];
 /**
  * Run-time sizes of a typed shape: literals stay, names and escape hatches become `number`.
  * @example
- * type S = Sizes<['batch', 784]>; // [number, 784]
+ * type S = Sizes<['batch', 784]>; // readonly [number, 784]
  */
-export type Sizes<S extends Dims> = { -readonly [K in keyof S]: S[K] extends number ? S[K] : number };
+export type Sizes<S extends Dims> = { readonly [K in keyof S]: S[K] extends number ? S[K] : number };
 
 /**
  * Whether S has a known rank.

@@ -19,6 +19,10 @@
  *
  * Every rule here recurses only over the rank (a handful of dims) and mostly in tail position,
  * so the checks stay cheap and never hit "excessively deep" limits.
+ *
+ * The rules need concrete shapes: inside a function generic in its shape (`<S extends Dims>`)
+ * they stay unevaluated. The elementwise operations therefore also accept an operand of the
+ * very same shape (or a scalar) without any rule, which covers optimizers and initialisers.
  */
 import type { Product } from './count.ts';
 

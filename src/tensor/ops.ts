@@ -8,6 +8,10 @@
  *
  * Types and run-time checks are the same as the methods' (see `tensor.ts`); a curried call
  * whose operands do not fit fails where the curried function is applied, i.e. at its `pipe` step.
+ *
+ * In code generic in its shape (`<S extends Dims>`), the shape rules cannot be evaluated; the
+ * data-first arithmetic, comparisons and whole-tensor reductions have a same-shape signature
+ * that still type-checks there, the curried forms do not (use the data-first forms or methods).
  */
 import * as composite from '../../compiler/composites.ts';
 import type { Node } from '../../compiler/ir/node.ts';

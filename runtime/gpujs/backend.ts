@@ -20,7 +20,7 @@
  * - On WebGPU the command buffers of a burst of kernels (one program run) go to the device in
  *   one `queue.submit`, instead of one submit per kernel (see `SubmitBatcher`).
  */
-import { emitGpujsKernel, withArgumentLengths, type EmittedGpujsKernel } from '../../compiler/codegen/gpujs/ir.ts';
+import { emitGpujsKernel, withArgumentLengths, type EmittedGpujsKernel, type MatmulLayout } from '../../compiler/codegen/gpujs/ir.ts';
 import { resultLength } from '../../compiler/codegen/gpujs/source.ts';
 import { kernelSourceProblems } from '../../compiler/codegen/gpujs/validate.ts';
 import type { DType } from '../../compiler/ir/types.ts';
@@ -29,7 +29,7 @@ import type { Kernel } from '../../compiler/kernel/kernel.ts';
 import { hostArray, type Backend, type CompiledKernel, type HostArray } from '../backend.ts';
 import type { GpujsDevice } from './device.ts';
 import { copyBuffer, createKernel, GpujsKernelError, upload, type DeviceBuffer, type GpujsKernel, type KernelArgument } from './kernel.ts';
-import { SubmitBatcher } from './submit-batcher.ts';
+import { sharedSubmitBatcher } from './submit-batcher.ts';
 
 /** i32 buffers up to this size keep an exact host copy (random keys are [2]). */
 const EXACT_WORDS_MAX = 64;
@@ -83,6 +83,8 @@ export interface GpujsBackendOptions {
   readonly maxKernelInputs?: number;
   /** WebGPU: one queue.submit per burst of kernels instead of per kernel (default true). */
   readonly batchSubmits?: boolean;
+  /** Matmul thread layout for every matmul (default: `chooseMatmulLayout` per kernel; for benchmarks). */
+  readonly matmulLayout?: MatmulLayout;
 }
 
 /** The gpu.js backend type. */
@@ -90,6 +92,11 @@ export type GpujsBackend = Backend<GpujsArray, GpujsCompiledKernel> & {
   readonly device: GpujsDevice;
   /** Operations queued and not yet finished. */
   readonly pending: () => number;
+  /**
+   * Overwrites elements `offset …` in order with everything queued (an upload of the whole new
+   * contents: gpu.js has no partial writes).
+   */
+  write(buf: GpujsArray, data: ArrayLike<number>, offset: number, dtype: DType): void;
   /** WebGPU submits made and command buffers they carried, when submits are batched; null otherwise. */
   readonly submitStats: () => { readonly submits: number; readonly commandBuffers: number } | null;
 };
@@ -138,7 +145,7 @@ function outputProblem(device: GpujsDevice, output: readonly number[], values: n
  */
 export function gpujsBackend(device: GpujsDevice, options: GpujsBackendOptions = {}): GpujsBackend {
   const maxKernelInputs = Math.min(7, options.maxKernelInputs ?? 7);
-  const batcher = device.mode === 'webgpu' && options.batchSubmits !== false ? new SubmitBatcher() : null;
+  const batcher = device.mode === 'webgpu' && options.batchSubmits !== false ? sharedSubmitBatcher() : null;
   let tail: Promise<unknown> = Promise.resolve();
   let pending = 0;
 
@@ -168,7 +175,7 @@ export function gpujsBackend(device: GpujsDevice, options: GpujsBackendOptions =
   function compileKernel(kernel: Kernel): GpujsCompiledKernel {
     let emitted: EmittedGpujsKernel;
     try {
-      emitted = emitGpujsKernel(kernel, device.dialect);
+      emitted = emitGpujsKernel(kernel, device.dialect, options.matmulLayout === undefined ? {} : { matmul: options.matmulLayout });
     } catch (e) {
       throw new GpujsKernelError(kernel.name, [errorText(e)]);
     }
@@ -254,7 +261,32 @@ export function gpujsBackend(device: GpujsDevice, options: GpujsBackendOptions =
     },
     compile: compileKernel,
     run(k, inputs, output) {
-      void enqueue(() => runKernel(k, inputs, output));
+      // The caller may refill its argument list after this returns; the kernel runs later.
+      const ins = [...inputs];
+      void enqueue(() => runKernel(k, ins, output));
+    },
+    write(buf, data, offset, dtype) {
+      if (!Number.isInteger(offset) || offset < 0 || offset + data.length > buf.size) {
+        throw new RangeError(`write: ${data.length} values at offset ${offset} into an array of ${buf.size}`);
+      }
+      const values = toStorage(data, dtype);
+      if (buf.words !== null) for (let i = 0; i < values.length; i++) buf.words[offset + i] = Math.trunc(data[i]!) | 0;
+      void enqueue(async () => {
+        try {
+          // gpu.js has no partial buffer writes: the new contents are uploaded whole.
+          let whole = values;
+          if (offset !== 0 || values.length !== buf.size) {
+            await batcher?.flush();
+            whole = buf.cell.value === null || buf.error !== null ? new Float32Array(buf.size) : (await (await contents(buf, 'the array')).read()).slice(0, buf.size);
+            whole.set(values, offset);
+          }
+          buf.replace(await upload(device, whole));
+          buf.error = null;
+        } catch (e) {
+          buf.replace(null);
+          buf.error = new Error(`write failed: ${errorText(e)}`);
+        }
+      });
     },
     copy(src, dst, size) {
       void enqueue(async () => {

@@ -21,10 +21,10 @@ import './gpujs-types.ts';
  */
 export class SubmitBatcher {
   private state: {
+    readonly device: GPUDevice;
     readonly queue: GPUQueue;
     readonly submit: (buffers: GPUCommandBuffer[]) => void;
   } | null = null;
-  private installing: Promise<void> | null = null;
   private held: GPUCommandBuffer[] = [];
   private holding = false;
   private written = new Set<GPUBuffer>();
@@ -35,43 +35,46 @@ export class SubmitBatcher {
   commandBuffers = 0;
 
   /**
-   * Installs the interception on gpu.js's shared device (once). Buffers the device made before
-   * are not covered, so the backend installs it before its first upload.
+   * Installs the interception on gpu.js's shared device, again when gpu.js has made a new one.
+   * Buffers a device made before are not covered, so the backend calls this before its first
+   * upload.
    */
-  install(): Promise<void> {
-    this.installing ??= (async () => {
-      const { device } = await WebGPUContext.acquire();
-      const queue = device.queue;
-      const submit = queue.submit.bind(queue);
-      const writeBuffer = queue.writeBuffer.bind(queue);
-      const createBuffer = device.createBuffer.bind(device);
-      queue.submit = (buffers: Iterable<GPUCommandBuffer>): undefined => {
-        const list = [...buffers];
-        if (this.holding) this.held.push(...list);
-        else this.send(list);
+  async install(): Promise<void> {
+    const { device } = await WebGPUContext.acquire();
+    if (this.state?.device === device) return;
+    this.held = [];
+    this.holding = false;
+    this.written = new Set();
+    this.destroys = [];
+    const queue = device.queue;
+    const submit = queue.submit.bind(queue);
+    const writeBuffer = queue.writeBuffer.bind(queue);
+    const createBuffer = device.createBuffer.bind(device);
+    queue.submit = (buffers: Iterable<GPUCommandBuffer>): undefined => {
+      const list = [...buffers];
+      if (this.holding) this.held.push(...list);
+      else this.send(list);
+      return undefined;
+    };
+    queue.writeBuffer = ((buffer: GPUBuffer, ...rest: unknown[]): undefined => {
+      if (this.holding) {
+        if (this.written.has(buffer)) this.submitHeld();
+        this.written.add(buffer);
+      }
+      Reflect.apply(writeBuffer, queue, [buffer, ...rest]);
+      return undefined;
+    }) as GPUQueue['writeBuffer'];
+    device.createBuffer = (descriptor: GPUBufferDescriptor): GPUBuffer => {
+      const buffer = createBuffer(descriptor);
+      const destroy = buffer.destroy.bind(buffer);
+      buffer.destroy = (): undefined => {
+        if (this.holding && this.held.length > 0) this.destroys.push(destroy);
+        else destroy();
         return undefined;
       };
-      queue.writeBuffer = ((buffer: GPUBuffer, ...rest: unknown[]): undefined => {
-        if (this.holding) {
-          if (this.written.has(buffer)) this.submitHeld();
-          this.written.add(buffer);
-        }
-        Reflect.apply(writeBuffer, queue, [buffer, ...rest]);
-        return undefined;
-      }) as GPUQueue['writeBuffer'];
-      device.createBuffer = (descriptor: GPUBufferDescriptor): GPUBuffer => {
-        const buffer = createBuffer(descriptor);
-        const destroy = buffer.destroy.bind(buffer);
-        buffer.destroy = (): undefined => {
-          if (this.holding && this.held.length > 0) this.destroys.push(destroy);
-          else destroy();
-          return undefined;
-        };
-        return buffer;
-      };
-      this.state = { queue, submit };
-    })();
-    return this.installing;
+      return buffer;
+    };
+    this.state = { device, queue, submit };
   }
 
   private send(list: GPUCommandBuffer[]): void {
@@ -94,11 +97,11 @@ export class SubmitBatcher {
 
   /** Called before each kernel run: from here on, submits are held. */
   async beforeKernel(): Promise<void> {
-    if (this.state === null) await this.install();
+    await this.install();
     this.holding = true;
   }
 
-  /** Submits everything held and stops holding (before reads, and when the backend's queue drains). */
+  /** Submits everything held and stops holding (before reads, and when a backend's queue drains). */
   async flush(): Promise<void> {
     if (this.state === null) return;
     this.submitHeld();
@@ -109,4 +112,12 @@ export class SubmitBatcher {
   async idle(): Promise<void> {
     if (this.state !== null) await this.state.queue.onSubmittedWorkDone();
   }
+}
+
+let shared: SubmitBatcher | null = null;
+
+/** The one batcher of this page/process (gpu.js shares one WebGPU device among all its instances). */
+export function sharedSubmitBatcher(): SubmitBatcher {
+  shared ??= new SubmitBatcher();
+  return shared;
 }

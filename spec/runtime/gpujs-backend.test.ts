@@ -6,7 +6,7 @@ import { ACC_INPUT, type Kernel } from '../../compiler/kernel/kernel.ts';
 import { ilit, ivar, type SExpr } from '../../compiler/kernel/scalar.ts';
 import { keyFromSeed, uniformAt } from '../../compiler/random.ts';
 import { fromHost } from '../../runtime/array.ts';
-import { gpujsBackend, type GpujsBackend } from '../../runtime/gpujs/backend.ts';
+import { gpujsBackend, type GpujsArray, type GpujsBackend } from '../../runtime/gpujs/backend.ts';
 import type { GpujsDevice, GpujsMode } from '../../runtime/gpujs/device.ts';
 import { openDevice } from '../../runtime/gpujs/device.ts';
 import { GpujsKernelError } from '../../runtime/gpujs/kernel.ts';
@@ -109,6 +109,21 @@ for (const { mode, graphs } of modes) {
         assert.equal(before.isValid, false);
       }
       assert.deepEqual(Array.from(await wd.data()), [0, 1, 2, 3, 4, 5, 6, 7].map((x) => 1 - 1.5 * x));
+    });
+
+    test('write stages new values in order with the kernels around it', async () => {
+      const x = op.input('x', [6]);
+      const program = compileProgram([op.mul(x, 2)], [x], be());
+      const xd = fromHost(be(), [1, 1, 1, 1, 1, 1], [6], 'f32');
+      const [before] = program.run([xd]);
+      be().write(xd.buffer as GpujsArray, [5, 6], 2, 'f32');
+      const [afterPartial] = program.run([xd]);
+      be().write(xd.buffer as GpujsArray, [0, 1, 2, 3, 4, 5], 0, 'f32');
+      const [afterWhole] = program.run([xd]);
+      assert.deepEqual(Array.from(await before!.data()), [2, 2, 2, 2, 2, 2]);
+      assert.deepEqual(Array.from(await afterPartial!.data()), [2, 2, 10, 12, 2, 2]);
+      assert.deepEqual(Array.from(await afterWhole!.data()), [0, 2, 4, 6, 8, 10]);
+      assert.throws(() => be().write(xd.buffer as GpujsArray, [1, 2], 5, 'f32'), RangeError);
     });
 
     if (mode === 'webgpu') {

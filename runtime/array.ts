@@ -83,6 +83,25 @@ export class DeviceArray<S extends readonly (number | string)[] = readonly (numb
     return b;
   }
 
+  /**
+   * Overwrites this array's values from element `offset` on, in place: a way to stage inputs
+   * (the next minibatch into the array the last step read) without a new device buffer per
+   * step. Device arrays are otherwise immutable, so only write arrays that nothing else still
+   * reads as a value: not an array a program returned as one of its own inputs passed through,
+   * and not one shared with other code. Throws where the backend cannot write synchronously.
+   * @example
+   * const xb = fromHost(backend, new Float32Array(256 * 784), [256, 784], 'f32');
+   * for (let r = 0; r < 256; r++) xb.write(images.subarray(idx[r]! * 784, idx[r]! * 784 + 784), r * 784);
+   */
+  write(data: ArrayLike<number>, offset = 0): void {
+    const write = this.backend.write;
+    if (write === undefined) throw new Error(`backend ${this.backend.name} cannot write arrays in place; upload a new array with fromHost`);
+    if (!Number.isInteger(offset) || offset < 0 || offset + data.length > this.size) {
+      throw new RangeError(`write: ${data.length} values at offset ${offset} do not fit an array of ${this.size} elements, shape [${this.shape.join(', ')}]`);
+    }
+    write.call(this.backend, this.buffer, data, offset, this.dtype);
+  }
+
   /** Reads the values back to the host. */
   data(): Promise<HostArray> {
     return this.backend.read(this.buffer, this.size, this.dtype);

@@ -30,6 +30,12 @@ export interface Backend<Buf = unknown, K extends CompiledKernel = CompiledKerne
   compile(kernel: Kernel): K;
   /** Runs a compiled kernel. */
   run(kernel: K, inputs: readonly Buf[], output: Buf): void;
+  /**
+   * Overwrites elements `offset …` of a buffer with `data` (converted to `dtype`), in place and
+   * synchronously: input staging, such as the next minibatch into the array the last one used.
+   * Absent where a backend cannot write device memory synchronously.
+   */
+  write?(buf: Buf, data: ArrayLike<number>, offset: number, dtype: DType): void;
   /** Copies `size` elements between buffers. */
   copy(src: Buf, dst: Buf, size: number): void;
   /** Waits until everything queued has finished (a no-op on the CPU). */

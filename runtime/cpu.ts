@@ -19,6 +19,10 @@ export function cpuBackend(): Backend<HostArray, CpuKernel> {
       for (let i = 0; i < data.length; i++) a[i] = dtype === 'bool' ? (data[i] !== 0 ? 1 : 0) : data[i]!;
       return a;
     },
+    write: (buf, data, offset, dtype) => {
+      if (offset < 0 || offset + data.length > buf.length) throw new RangeError(`write: ${data.length} values at ${offset} into a buffer of ${buf.length}`);
+      for (let i = 0; i < data.length; i++) buf[offset + i] = dtype === 'bool' ? (data[i] !== 0 ? 1 : 0) : data[i]!;
+    },
     read: (buf) => Promise.resolve(buf.slice()),
     readSync: (buf) => buf.slice(),
     compile: (kernel: Kernel) => {

@@ -28,6 +28,19 @@ export interface CompileOptions {
   readonly name?: string;
 }
 
+/** How `run` obtains one output's storage. */
+interface OutputPlan {
+  /** `fresh`: donated or allocated each run; `given`: an input, a literal, or an earlier output. */
+  readonly kind: 'fresh' | 'given';
+  readonly buffer: number;
+  /** Input position whose storage it may take over, or −1. */
+  readonly donor: number;
+  readonly size: number;
+  readonly dtype: Node['dtype'];
+  /** Index of an earlier identical output, or −1. */
+  readonly sameAs: number;
+}
+
 /** A step of the buffer plan, for printing. */
 export type PlanStep =
   | { readonly kind: 'alloc'; readonly buffer: number; readonly slot: number }
@@ -46,6 +59,14 @@ export class Program {
   private readonly slots: readonly unknown[];
   private readonly slotOf: ReadonlyMap<number, number>;
   private readonly literals: ReadonlyMap<number, unknown>;
+  /** Buffer id → storage during a run; scratch slots and literals are filled in once. */
+  private readonly bufs: unknown[];
+  private readonly inputBuffers: readonly number[];
+  private readonly outputPlan: readonly OutputPlan[];
+  private readonly kernelInputIds: readonly (readonly number[])[];
+  private readonly kernelInputs: readonly unknown[][];
+  private readonly kernelOutputs: readonly number[];
+  private readonly donatedNow: number[] = [];
 
   constructor(
     readonly backend: Backend,
@@ -103,52 +124,77 @@ export class Program {
     const literals = new Map<number, unknown>();
     for (const b of fused.buffers) if (b.origin.kind === 'literal') literals.set(b.id, backend.upload(b.origin.data, b.dtype));
     this.literals = literals;
+    this.bufs = fused.buffers.map(() => undefined);
+    for (const [id, b] of literals) this.bufs[id] = b;
+    for (const [id, slot] of slotOf) this.bufs[id] = this.slots[slot];
+    this.inputBuffers = fused.inputs.map((i) => i.buffer);
+    this.outputPlan = fused.outputs.map((id, j): OutputPlan => {
+      const spec = fused.buffers[id]!;
+      const first = fused.outputs.indexOf(id);
+      // An output that is an input or a literal is that buffer; a repeated output is the same array.
+      const kind = spec.origin.kind === 'temp' && first === j ? 'fresh' : 'given';
+      return { kind, buffer: id, donor: donations.get(j) ?? -1, size: sizeOf(spec.shape), dtype: spec.dtype, sameAs: first === j ? -1 : first };
+    });
+    this.kernelInputIds = order.map((k) => k.inputs);
+    this.kernelInputs = order.map((k) => k.inputs.map(() => undefined));
+    this.kernelOutputs = order.map((k) => k.output);
   }
 
-  /** Runs the program. Donated inputs are invalidated when their storage is taken over. */
+  /**
+   * Runs the program. Donated inputs are invalidated when their storage is taken over.
+   *
+   * Nothing is allocated per run beyond the output arrays (and their storage, unless donated):
+   * the buffer table and each kernel's input list are built once and refilled.
+   */
   run(args: readonly DeviceArray[]): DeviceArray[] {
-    const { fused, backend } = this;
+    const { fused, backend, bufs, inputBuffers, outputPlan } = this;
     if (args.length !== this.inputs.length) throw new Error(`program expects ${this.inputs.length} inputs, got ${args.length}`);
-    const bufs = new Map<number, unknown>();
-    args.forEach((a, i) => {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
       const node = this.inputs[i]!;
-      if (!sameShape(a.shape, node.shape) || a.dtype !== node.dtype) {
+      if (a.dtype !== node.dtype || !sameShape(a.shape, node.shape)) {
         throw new Error(`input '${(node.attrs as AttrMap['input']).name}': expected ${node.dtype}${showShape(node.shape)}, got ${a.dtype}${showShape(a.shape)}`);
       }
       if (a.backend !== backend) throw new Error(`input '${(node.attrs as AttrMap['input']).name}' lives on backend ${a.backend.name}, the program on ${backend.name}`);
-      bufs.set(fused.inputs[i]!.buffer, a.buffer);
-    });
-    for (const [id, b] of this.literals) bufs.set(id, b);
-    for (const [id, slot] of this.slotOf) bufs.set(id, this.slots[slot]);
+      bufs[inputBuffers[i]!] = a.buffer;
+    }
     // Outputs: a donated input's storage when that array is passed only once, else fresh.
-    const donatedNow: number[] = [];
-    fused.outputs.forEach((id, j) => {
-      if (bufs.has(id) && fused.buffers[id]!.origin.kind !== 'temp') return;
-      const from = this.donations.get(j);
-      if (from !== undefined && args.filter((a) => a === args[from]).length === 1 && !bufs.has(id)) {
-        bufs.set(id, args[from]!.buffer);
-        donatedNow.push(from);
-      } else if (!bufs.has(id)) {
-        const spec = fused.buffers[id]!;
-        bufs.set(id, backend.alloc(sizeOf(spec.shape), spec.dtype));
+    const donatedNow = this.donatedNow;
+    donatedNow.length = 0;
+    for (const o of outputPlan) {
+      if (o.kind !== 'fresh') continue;
+      let storage: unknown;
+      if (o.donor >= 0) {
+        const donor = args[o.donor]!;
+        let uses = 0;
+        for (const a of args) if (a === donor) uses++;
+        if (uses === 1) {
+          storage = donor.buffer;
+          donatedNow.push(o.donor);
+        }
       }
-    });
-    this.compiled.forEach((c, t) => {
-      const k = this.kernels[t]!;
-      backend.run(c, k.inputs.map((b) => bufs.get(b)), bufs.get(k.output));
-    });
+      bufs[o.buffer] = storage ?? backend.alloc(o.size, o.dtype);
+    }
+    const { compiled, kernelInputs, kernelInputIds, kernelOutputs } = this;
+    for (let t = 0; t < compiled.length; t++) {
+      const ins = kernelInputs[t]!;
+      const ids = kernelInputIds[t]!;
+      for (let j = 0; j < ids.length; j++) ins[j] = bufs[ids[j]!];
+      backend.run(compiled[t]!, ins, bufs[kernelOutputs[t]!]);
+    }
     for (const i of donatedNow) {
       args[i]!.invalidate(`this array was donated to a compiled program (input '${(this.inputs[i]!.attrs as AttrMap['input']).name}') and now holds its output; use the value the program returned`);
     }
-    const made = new Map<number, DeviceArray>();
-    return fused.outputs.map((id) => {
-      const hit = made.get(id);
-      if (hit !== undefined) return hit;
-      const spec = fused.buffers[id]!;
-      const arr = new DeviceArray(backend, bufs.get(id), spec.shape, spec.dtype);
-      made.set(id, arr);
-      return arr;
-    });
+    const results: DeviceArray[] = [];
+    for (let j = 0; j < outputPlan.length; j++) {
+      const o = outputPlan[j]!;
+      results.push(o.sameAs >= 0 ? results[o.sameAs]! : new DeviceArray(backend, bufs[o.buffer], fused.buffers[o.buffer]!.shape, o.dtype));
+    }
+    // Drop references to the caller's storage, so that it can be collected between runs.
+    for (const id of inputBuffers) bufs[id] = undefined;
+    for (const o of outputPlan) if (o.kind === 'fresh') bufs[o.buffer] = undefined;
+    for (const ins of kernelInputs) ins.fill(undefined);
+    return results;
   }
 
   /** Each kernel: what it fused, its buffers, and its generated source. */

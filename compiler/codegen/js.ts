@@ -295,3 +295,48 @@ export function compileJsKernel(k: Kernel): { source: string; run: CompiledJsKer
   const factory = new Function(`${usesRandom ? randomPrelude : ''}\nreturn function kernel(ins, out, ctx) {\n${source}\n};`) as () => CompiledJsKernel;
   return { source, run: factory() };
 }
+
+export type CompiledJsEpilogue = (ins: readonly TypedArray[], out: TypedArray, accIn: TypedArray) => void;
+
+/**
+ * An epilogue on its own: `out[o] = epilogue(acc = accIn[o])` for every coordinate of `shape`
+ * (row-major), where the product or reduction that made `accIn` ran elsewhere (the WebAssembly
+ * matmul). Other loads read `ins` at the output's coordinates, as in the fused kernel. `out`
+ * may be `accIn` (each element is read before it is written).
+ */
+export function compileJsEpilogue(epilogue: SExpr, shape: readonly number[], name = 'epilogue'): { source: string; run: CompiledJsEpilogue } {
+  const lines = new Lines();
+  lines.line(`// epilogue of ${name}`);
+  const most = maxInput(epilogue);
+  for (let i = 0; i <= most; i++) lines.line(`const in${i} = ins[${i}];`);
+  lines.line('let o = 0;');
+  loops(lines, shape.map((size, axis) => ({ axis, size })), () => {
+    lines.line('const acc = accIn[o];');
+    const em = new ScalarEmitter(lines, { n: 0 }, (i) => `in${i}`);
+    lines.line(`out[o++] = ${em.emit(epilogue)};`);
+  });
+  const source = lines.toString();
+  const usesRandom = source.includes('runiform(') || source.includes('rnormal(');
+  const factory = new Function(`${usesRandom ? randomPrelude : ''}\nreturn function epilogue(ins, out, accIn) {\n${source}\n};`) as () => CompiledJsEpilogue;
+  return { source, run: factory() };
+}
+
+/** The largest kernel input position an expression loads (indices included); −1 for none. */
+function maxInput(e: SExpr): number {
+  const ofIndex = (x: IExpr): number =>
+    x.k === 'ifrom' ? maxInput(x.value) : x.k === 'iadd' || x.k === 'imul' || x.k === 'idiv' || x.k === 'imod' ? Math.max(ofIndex(x.a), ofIndex(x.b)) : -1;
+  switch (e.k) {
+    case 'const':
+      return -1;
+    case 'load':
+      return Math.max(e.input, ofIndex(e.index));
+    case 'index':
+      return ofIndex(e.index);
+    case 'op':
+      return Math.max(-1, ...e.args.map(maxInput));
+    case 'inrange':
+      return Math.max(maxInput(e.then), maxInput(e.otherwise), ...e.checks.map((c) => ofIndex(c.x)));
+    case 'random':
+      return Math.max(maxInput(e.key0), maxInput(e.key1), ofIndex(e.counter));
+  }
+}

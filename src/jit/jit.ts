@@ -113,6 +113,28 @@ function outputsOf(r: unknown, outs: Node[]): (arrays: readonly DeviceArray[]) =
   throw new TypeError(`jit: the function returned ${typeof r}; return tensors, or arrays/objects of tensors`);
 }
 
+/** Scalar arrays kept per backend for number arguments, at most this many values each. */
+const SCALAR_CACHE_SIZE = 64;
+const scalarCache = new WeakMap<Backend, Map<string, DeviceArray>>();
+
+/**
+ * The runtime scalar for a number argument: one device array per (backend, dtype, value),
+ * reused across calls (a training loop passes the same learning rate every step), so a call
+ * uploads nothing for its numbers. Programs never donate number arguments, so the cached
+ * arrays stay valid; the oldest value is dropped past SCALAR_CACHE_SIZE (a schedule).
+ */
+function scalarArray(backend: Backend, value: number, dtype: DType): DeviceArray {
+  let cache = scalarCache.get(backend);
+  if (cache === undefined) scalarCache.set(backend, (cache = new Map()));
+  const key = `${dtype}:${Object.is(value, -0) ? '-0' : value}`;
+  const hit = cache.get(key);
+  if (hit !== undefined && hit.isValid) return hit;
+  const made = new DeviceArray(backend, backend.upload([value], dtype), [], dtype);
+  if (cache.size >= SCALAR_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, made);
+  return made;
+}
+
 interface CacheEntry {
   readonly program: Program;
   readonly rebuild: (arrays: readonly DeviceArray[]) => unknown;
@@ -153,7 +175,7 @@ export function jit<P extends readonly unknown[], R>(fn: (...args: P) => R, opts
   const call = (...args: readonly unknown[]): unknown => {
     const { entry, leaves } = prepare(args);
     const backend = entry.program.backend;
-    const values = leaves.map((l) => (l.kind === 'array' ? l.value : new DeviceArray(backend, backend.upload([l.value], entry.scalarDtype), [], entry.scalarDtype)));
+    const values = leaves.map((l) => (l.kind === 'array' ? l.value : scalarArray(backend, l.value, entry.scalarDtype)));
     return entry.rebuild(entry.program.run(values));
   };
   const jitted = call as unknown as Jitted<P, R>;

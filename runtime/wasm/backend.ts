@@ -1,0 +1,267 @@
+/**
+ * The `wasm` CPU backend: compiled programs on the WebAssembly SIMD core
+ * ({@link createWasmCompute}).
+ *
+ * Buffers are typed arrays, as on the JavaScript backend, so every JavaScript kernel runs on
+ * them unchanged:
+ * - float32, int32 and bool buffers are `Float32Array` / `Int32Array` / `Uint8Array` views of
+ *   the compute core's shared memory (one arena block each, freed when the view is garbage
+ *   collected). Float32 ones are what the WebAssembly kernels read and write (the view's
+ *   `byteOffset` is the address); int32 and bool ones (labels, masks, keys) live there too, so
+ *   that a kernel that starts reading them in WebAssembly needs no copy and all of a
+ *   program's memory is in one place.
+ * - float64 buffers are plain `Float64Array`s: float64 stays on the exact JavaScript path.
+ *
+ * Kernels:
+ * - matrix products of float32 with at least `minWasmFlops` flops run on `compute.matmul`
+ *   (transposed operands as transA/transB, batch stride 0 broadcasts), straight into the
+ *   output buffer; the epilogue then runs in place (`out = f(out, …)`) as a WebAssembly
+ *   elementwise kernel when its loads fit the generator's layouts, else as a JavaScript loop
+ *   over the views. Only when the epilogue reads the output's own storage (a donated
+ *   parameter, `W − lr·acc`) does the product go to a scratch buffer first.
+ * - float32 elementwise kernels of at least `minWasmElements` elements whose body translates
+ *   (compiler/codegen/wasm/from-kernel.ts) run as WebAssembly SIMD; the rest, reductions, and
+ *   everything small run as the JavaScript kernels over the views — a tiny kernel costs less
+ *   in JavaScript than a WebAssembly dispatch.
+ *
+ * Numerics: the WebAssembly matmul accumulates in float32 (the JavaScript one in float64), with
+ * the relaxed-SIMD fused multiply-add where the engine validates it (`compute.fma`), else
+ * mul+add. Relaxed SIMD lets the engine choose per machine whether `relaxed_madd` rounds once
+ * or twice, so products may differ in the last bits between machines and between the fma and
+ * mul+add kernels; `exp`, `log`, `tanh` in WebAssembly are within about 2 ulp. Float64
+ * programs and gradient checks run the exact JavaScript kernels.
+ */
+import { compileJsEpilogue, compileJsKernel, type CompiledJsEpilogue, type CompiledJsKernel, type TypedArray } from '../../compiler/codegen/js.ts';
+import { planWasmElementwise, type WasmElementwisePlan } from '../../compiler/codegen/wasm/from-kernel.ts';
+import type { DType } from '../../compiler/ir/types.ts';
+import { ACC_INPUT, type ElementwiseKernel, type Kernel, type MatmulKernel } from '../../compiler/kernel/kernel.ts';
+import type { IExpr, SExpr } from '../../compiler/kernel/scalar.ts';
+import { bytesPer, type Backend, type CompiledKernel, type HostArray } from '../backend.ts';
+import { createWasmCompute, type ElementwiseKernel as WasmElementwise, type WasmBuffer, type WasmCompute, type WasmComputeOptions } from './index.ts';
+
+/** Options of {@link wasmBackend}. */
+export interface WasmBackendOptions {
+  /**
+   * Float32 elementwise kernels (and matmul epilogues of products run in JavaScript) with fewer
+   * elements stay on JavaScript (default 4096). 0 sends every translatable kernel to WebAssembly.
+   */
+  readonly minWasmElements?: number;
+  /** Matrix products below this many flops (2·batch·m·n·k) stay on JavaScript (default 32768). */
+  readonly minWasmFlops?: number;
+}
+
+/** Options of {@link createWasmBackend}: the compute core's and the backend's. */
+export interface CreateWasmBackendOptions extends WasmComputeOptions, WasmBackendOptions {}
+
+/** How a compiled kernel runs, for explain() and tests. */
+export type WasmKernelPath = 'wasm' | 'js';
+
+export interface WasmCompiledKernel extends CompiledKernel {
+  /** Where the main loop runs (the matmul itself for matmul kernels). */
+  readonly path: WasmKernelPath;
+  /** For matmul kernels: where the epilogue runs (`none` for a plain product). */
+  readonly epiloguePath?: WasmKernelPath | 'none';
+  /** Why it runs in JavaScript, when it does. */
+  readonly reason?: string;
+  exec(inputs: readonly HostArray[], output: HostArray): void;
+}
+
+/** The backend with its compute core (for stats, thread count and `dispose`). */
+export interface WasmBackend extends Backend<HostArray, WasmCompiledKernel> {
+  readonly compute: WasmCompute;
+  /** Writes `data` into a buffer from element `offset` on (input staging: minibatches). */
+  write(buf: HostArray, data: ArrayLike<number>, offset: number, dtype: DType): void;
+}
+
+const DEFAULT_MIN_ELEMENTS = 4096;
+const DEFAULT_MIN_FLOPS = 32768;
+
+/** Creates the compute core (threads default to the available cores) and a backend on it. */
+export async function createWasmBackend(opts: CreateWasmBackendOptions = {}): Promise<WasmBackend> {
+  const compute = await createWasmCompute(opts);
+  return wasmBackend(compute, opts);
+}
+
+/** A backend whose buffers live in `compute`'s memory and whose big kernels run on it. */
+export function wasmBackend(compute: WasmCompute, opts: WasmBackendOptions = {}): WasmBackend {
+  const minElements = opts.minWasmElements ?? DEFAULT_MIN_ELEMENTS;
+  const minFlops = opts.minWasmFlops ?? DEFAULT_MIN_FLOPS;
+  // Arena blocks go back when their view is collected.
+  const blocks = new FinalizationRegistry<number>((offset) => compute.free({ offset, length: 0 }));
+  let scratch: Float32Array | undefined;
+  /** A float32 scratch buffer of at least `n` elements (one per backend: kernels run one at a time). */
+  const scratchOf = (n: number): Float32Array => {
+    if (scratch === undefined || scratch.length < n) scratch = allocIn(n, 'f32') as Float32Array;
+    return scratch;
+  };
+
+  const allocIn = (size: number, dtype: DType): HostArray => {
+    if (dtype === 'f64') return new Float64Array(size);
+    const block = compute.alloc(Math.max(1, Math.ceil((size * bytesPer[dtype]) / 4)));
+    const mem = compute.memory.buffer;
+    const view = dtype === 'f32' ? new Float32Array(mem, block.offset, size) : dtype === 'i32' ? new Int32Array(mem, block.offset, size) : new Uint8Array(mem, block.offset, size);
+    view.fill(0); // arena blocks are reused: the contents are whatever was there
+    blocks.register(view, block.offset);
+    return view;
+  };
+
+  const write = (buf: HostArray, data: ArrayLike<number>, offset: number, dtype: DType): void => {
+    if (offset < 0 || offset + data.length > buf.length) throw new RangeError(`write: ${data.length} values at ${offset} into a buffer of ${buf.length}`);
+    if (dtype === 'bool') for (let i = 0; i < data.length; i++) buf[offset + i] = data[i] !== 0 ? 1 : 0;
+    else if (isTyped(data)) buf.set(data, offset);
+    else for (let i = 0; i < data.length; i++) buf[offset + i] = data[i]!;
+  };
+
+  const backend: WasmBackend = {
+    name: `wasm${compute.threads > 1 ? `×${compute.threads}` : ''}`,
+    maxKernelInputs: Infinity,
+    compute,
+    alloc: allocIn,
+    upload: (data, dtype) => {
+      const buf = allocIn(data.length, dtype);
+      write(buf, data, 0, dtype);
+      return buf;
+    },
+    write,
+    read: (buf) => Promise.resolve(buf.slice()),
+    readSync: (buf) => buf.slice(),
+    copy: (src, dst, size) => dst.set(src.subarray(0, size)),
+    compile: (kernel: Kernel): WasmCompiledKernel => {
+      if (kernel.kind === 'matmul') return compileMatmul(compute, kernel, minFlops, scratchOf);
+      if (kernel.kind === 'elementwise') return compileElementwise(compute, kernel, minElements);
+      return jsKernel(kernel, kernel.dtype === 'f64' ? 'float64' : 'reductions run in JavaScript');
+    },
+    run: (k, inputs, output) => k.exec(inputs, output),
+  };
+  return backend;
+}
+
+const isTyped = (d: ArrayLike<number>): d is HostArray =>
+  d instanceof Float32Array || d instanceof Float64Array || d instanceof Int32Array || d instanceof Uint8Array;
+
+const sizeOfShape = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function jsKernel(kernel: Kernel, reason: string): WasmCompiledKernel {
+  const { source, run } = compileJsKernel(kernel);
+  const ctx = {};
+  const f: CompiledJsKernel = run;
+  return { kernel, source, path: 'js', reason, exec: (ins, out) => f(ins, out, ctx) };
+}
+
+/** A region of the memory as the compute core addresses it. */
+const region = (a: HostArray, offset = 0): WasmBuffer => ({ offset: a.byteOffset + 4 * offset, length: a.length - offset });
+
+/** Runs a translated elementwise plan over the output `out` (the accumulator, where the plan reads it, is `acc`). */
+function wasmRunner(compute: WasmCompute, plan: WasmElementwisePlan): { kernel: WasmElementwise; run: (ins: readonly HostArray[], out: HostArray, acc?: HostArray) => void } {
+  const kernel = compute.compileElementwise(plan.expr, plan.inputs.map((i) => i.layout));
+  const shape = { rows: plan.rows, cols: plan.cols };
+  const inputs = plan.inputs;
+  return {
+    kernel,
+    run: (ins, out, acc) => {
+      const regions: WasmBuffer[] = [];
+      for (const p of inputs) regions.push(region(p.input === ACC_INPUT ? acc! : ins[p.input]!, p.offset));
+      kernel.run(region(out), regions, shape);
+    },
+  };
+}
+
+function describePlan(plan: WasmElementwisePlan): string {
+  return `wasm elementwise over ${plan.rows}×${plan.cols}; inputs ${plan.inputs.map((i) => `${i.input === ACC_INPUT ? 'acc' : `in${i.input}`}:${i.layout}${i.offset > 0 ? `+${i.offset}` : ''}`).join(', ')}`;
+}
+
+function compileElementwise(compute: WasmCompute, k: ElementwiseKernel, minElements: number): WasmCompiledKernel {
+  if (k.dtype !== 'f32') return jsKernel(k, `${k.dtype} kernel`);
+  const n = sizeOfShape(k.shape);
+  if (n < minElements) return jsKernel(k, `${n} elements (below ${minElements})`);
+  const plan = planWasmElementwise(k.body, k.shape);
+  if (plan._tag === 'js') return jsKernel(k, plan.reason);
+  const { run } = wasmRunner(compute, plan);
+  return { kernel: k, source: describePlan(plan), path: 'wasm', exec: (ins, out) => run(ins, out) };
+}
+
+function compileMatmul(compute: WasmCompute, k: MatmulKernel, minFlops: number, scratchOf: (n: number) => Float32Array): WasmCompiledKernel {
+  if (k.dtype !== 'f32') return jsKernel(k, `${k.dtype} kernel`);
+  const flops = 2 * k.batch * k.m * k.n * k.k;
+  if (flops < minFlops) return jsKernel(k, `${flops} flops (below ${minFlops})`);
+  const { m, n, batch } = k;
+  const total = batch * m * n;
+  const plain = k.epilogue.k === 'load' && k.epilogue.input === ACC_INPUT;
+  // Kernel inputs the epilogue reads: if one of them is the output's storage (donation), the
+  // product must not overwrite it before the epilogue has read it.
+  const epilogueInputs = k.inputs.map((_, i) => i).filter((i) => readsInput(k.epilogue, i));
+  let epilogue: (ins: readonly HostArray[], out: HostArray, acc: HostArray) => void = () => {};
+  let epiloguePath: WasmKernelPath | 'none' = 'none';
+  let epilogueSource = 'out = acc';
+  if (!plain) {
+    const plan = planWasmElementwise(k.epilogue, k.shape);
+    if (plan._tag === 'wasm') {
+      epilogue = wasmRunner(compute, plan).run;
+      epiloguePath = 'wasm';
+      epilogueSource = describePlan(plan);
+    } else {
+      const js = compileJsEpilogue(k.epilogue, k.shape, k.name);
+      const f: CompiledJsEpilogue = js.run;
+      epilogue = (ins, out, acc) => f(ins as readonly TypedArray[], out, acc);
+      epiloguePath = 'js';
+      epilogueSource = `JavaScript epilogue (${plan.reason}):\n${js.source}`;
+    }
+  }
+  const a = k.a;
+  const b = k.b;
+  const source = [
+    `wasm matmul ${batch > 1 ? `${batch}× ` : ''}${m}×${k.k}·${k.k}×${n}${a.transposed ? ' transA' : ''}${b.transposed ? ' transB' : ''}${compute.fma ? ' (fma)' : ' (mul+add)'}, ${compute.threads} thread(s)`,
+    `epilogue: ${epilogueSource}`,
+  ].join('\n');
+  return {
+    kernel: k,
+    source,
+    path: 'wasm',
+    epiloguePath,
+    exec: (ins, out) => {
+      let aliased = false;
+      for (const i of epilogueInputs) if (ins[i] === out) aliased = true;
+      const acc = aliased ? scratchOf(total) : out;
+      compute.matmul({
+        a: region(ins[a.input]!),
+        b: region(ins[b.input]!),
+        c: region(acc),
+        m,
+        n,
+        k: k.k,
+        transA: a.transposed,
+        transB: b.transposed,
+        batch,
+        strideA: a.batchStride,
+        strideB: b.batchStride,
+        strideC: m * n,
+      });
+      if (!plain) epilogue(ins, out, acc);
+    },
+  };
+}
+
+/** Whether `e` loads kernel input `input` anywhere (indices included). */
+function readsInput(e: SExpr, input: number): boolean {
+  switch (e.k) {
+    case 'const':
+      return false;
+    case 'load':
+      return e.input === input || indexReads(e.index, input);
+    case 'index':
+      return indexReads(e.index, input);
+    case 'op':
+      return e.args.some((x) => readsInput(x, input));
+    case 'inrange':
+      return readsInput(e.then, input) || readsInput(e.otherwise, input) || e.checks.some((c) => indexReads(c.x, input));
+    case 'random':
+      return readsInput(e.key0, input) || readsInput(e.key1, input) || indexReads(e.counter, input);
+  }
+}
+
+function indexReads(x: IExpr, input: number): boolean {
+  if (x.k === 'ifrom') return readsInput(x.value, input);
+  if (x.k === 'iadd' || x.k === 'imul' || x.k === 'idiv' || x.k === 'imod') return indexReads(x.a, input) || indexReads(x.b, input);
+  return false;
+}
+

@@ -57,6 +57,26 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 0,
 };
 
+/**
+ * The learning rate when none is given: SGD's depends on the model (the book's values; a linear
+ * regression of 784 pixels onto one-hot labels diverges above ~0.02), Adam's and RMSprop's is 0.001.
+ */
+export function defaultLearningRate(model: ModelName, optimizer: OptimizerName): number {
+  if (optimizer !== 'sgd') return 0.001;
+  switch (model) {
+    case 'linreg':
+      return 0.005;
+    case 'softmax':
+      return 0.1;
+    case 'mlp':
+    case 'mlp-dropout':
+      return 0.5;
+  }
+}
+
+/** How `--help` states the default learning rates. */
+export const DEFAULT_LR_TEXT = 'SGD: 0.5 for mlp and mlp-dropout, 0.1 for softmax, 0.005 for linreg; Adam, RMSprop: 0.001';
+
 export const TRAIN_CONFIG_KEYS = Object.keys(TrainConfigCodec.props) as readonly (keyof TrainConfig)[];
 
 /** Reads a JSON file, failing with one line that names it. */

@@ -8,14 +8,20 @@
  * - `mlp-dropout`: Flatten, Linear(784, h), ReLU, Dropout(p1), Linear(h, h), ReLU, Dropout(p2),
  *   Linear(h, 10)                                              — cross-entropy
  *
- * `graphOf` builds a model's loss as a compiler graph (for `graph` and `gradcheck`, which need
- * only the compiler); training uses the same layer lists through `src/nn`.
+ * `netOf` turns a plan into a `src/nn` sequential, which training, evaluation, `graph` and
+ * `gradcheck` all run, so they compute the same function with the same parameter names.
  */
 import * as composite from '../../compiler/composites.ts';
 import type { Node } from '../../compiler/ir/node.ts';
 import * as op from '../../compiler/ir/ops.ts';
 import type { DType } from '../../compiler/ir/types.ts';
 import type { Architecture } from '../io/checkpoint.ts';
+import { evalMode, type AnyLayer, type ApplyContext } from '../nn/layer.ts';
+import * as nn from '../nn/layers.ts';
+import { sequential } from '../nn/sequential.ts';
+import { unflattenTree } from '../nn/tree.ts';
+import type { Dims } from '../tensor/dims.ts';
+import { Tensor, type FloatDType } from '../tensor/tensor.ts';
 import type { ModelName, TrainConfig } from './config.ts';
 
 /** One layer of a sequential model. */
@@ -100,27 +106,32 @@ export const architectureOf = (plan: ModelPlan): Architecture =>
 /** Number of scalar parameters. */
 export const parameterCount = (plan: ModelPlan): number => parameterShapes(plan).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
 
-/** The forward pass as compiler nodes: `params` by name, `x` [batch, ...], dropout active when `key` is given. */
-export function forwardGraph(plan: ModelPlan, params: ReadonlyMap<string, Node>, x: Node, key?: Node): Node {
-  let h = x;
-  plan.layers.forEach((layer, i) => {
-    switch (layer.kind) {
+/** The model as a `src/nn` sequential: the same layers, so the same parameter names and dropout keys as training. */
+export function netOf(plan: ModelPlan): AnyLayer {
+  const layers: AnyLayer[] = plan.layers.map((l): AnyLayer => {
+    switch (l.kind) {
       case 'flatten':
-        h = op.reshape(h, [h.shape[0] ?? 1, h.shape.slice(1).reduce((a, b) => a * b, 1)]);
-        return;
+        return nn.flatten();
       case 'linear':
-        h = composite.linear(h, params.get(`${i}.weight`)!, params.get(`${i}.bias`)!);
-        return;
+        return nn.linear(l.inputs, l.outputs);
       case 'relu':
-        h = composite.relu(h);
-        return;
+        return nn.relu();
       case 'dropout':
-        // Each dropout layer draws from its own key: the step's key with the layer index added.
-        if (key !== undefined && layer.p > 0) h = composite.dropout(h, layer.p, op.add(key, op.literal([0, i], [2], 'i32')));
-        return;
+        return nn.dropout(l.p);
     }
   });
-  return h;
+  return sequential(...layers);
+}
+
+/**
+ * The forward pass as compiler nodes: `params` by name, `x` [batch, ...]; train mode (dropout
+ * active) when `key` is given, else eval mode.
+ */
+export function forwardGraph(plan: ModelPlan, params: ReadonlyMap<string, Node>, x: Node, key?: Node): Node {
+  const tree = unflattenTree([...params].map(([name, node]) => [name, new Tensor<Dims, FloatDType>(node)] as const));
+  const input = new Tensor<Dims, FloatDType>(x);
+  const ctx: ApplyContext = key === undefined ? evalMode : { mode: 'train', key: new Tensor<[2], 'i32'>(key) };
+  return netOf(plan).apply(tree, input, ctx).node;
 }
 
 /** The model's loss on outputs and int labels: mean cross-entropy, or ½·Σ(ŷ − onehot)² averaged over the batch. */

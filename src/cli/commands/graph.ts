@@ -6,20 +6,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { grad } from '../../../compiler/autodiff/grad.ts';
 import { graphToDot } from '../../../compiler/ir/dot.ts';
-import type { Node } from '../../../compiler/ir/node.ts';
-import * as op from '../../../compiler/ir/ops.ts';
 import { countNodes, printGraph } from '../../../compiler/ir/print.ts';
-import { simplify } from '../../../compiler/simplify/simplify.ts';
-import { compileProgram } from '../../../runtime/program.ts';
 import { writeFilesAtomic, type FileToWrite } from '../../io/atomic.ts';
 import { defineCommand } from '../command.ts';
 import { DEFAULT_TRAIN_CONFIG, modelCodec } from '../config.ts';
 import { CliError, messageOf } from '../errors.ts';
 import { nonEmptyText, positiveInt, switchCodec } from '../flags.ts';
-import { graphOf, planOfConfig } from '../models.ts';
-import { resolveBackend, backendFlag } from '../backend.ts';
+import { planOfConfig } from '../models.ts';
+import { compileSgdStep } from '../step.ts';
+import { backendFlag, withBackend } from '../backend.ts';
 
 /** Whether Graphviz's `dot` can be run. */
 export function hasGraphviz(): boolean {
@@ -47,7 +43,7 @@ export const graphCommand = defineCommand({
     hidden: { codec: positiveInt, help: 'hidden units of the MLPs', placeholder: '<n>', defaultText: '256' },
     batchSize: { codec: positiveInt, help: 'the batch the graphs are built for', placeholder: '<n>', defaultText: '256' },
     out: { codec: nonEmptyText, help: 'output folder', placeholder: '<dir>', defaultText: 'graphs/<model>' },
-    backend: backendFlag,
+    backend: { ...backendFlag, help: 'the backend whose kernels are shown: cpu, gpujs or auto', defaultText: 'cpu' },
     print: { codec: switchCodec, help: 'also print the kernel listing (Program.explain) to stdout' },
   },
   examples: [
@@ -60,17 +56,9 @@ export const graphCommand = defineCommand({
     const plan = planOfConfig({ ...DEFAULT_TRAIN_CONFIG, model, hidden: flags.hidden ?? DEFAULT_TRAIN_CONFIG.hidden });
     const batch = flags.batchSize ?? 256;
     const outDir = flags.out ?? join('graphs', model);
-    const backend = await resolveBackend(flags.backend ?? 'cpu', ctx);
-
-    const g = graphOf(plan, batch, 'f32', true);
-    const paramNodes = g.params.map((p) => p.node);
-    const grads = simplify(grad(g.loss, paramNodes));
+    // Compiling needs the backend open; the program's kernels and source stay readable after it closes.
+    const { graph: g, grads, program } = await withBackend(flags.backend ?? 'cpu', ctx, async ({ backend }) => compileSgdStep(plan, batch, backend));
     const gradNames = g.params.map((p) => `d${p.name}`);
-    // One SGD step: new parameters and the loss, parameters donated (updated in place).
-    const lr = op.input('lr', [], 'f32');
-    const updates = paramNodes.map((p, i) => op.sub(p, op.mul(lr, grads[i]!)));
-    const inputs: Node[] = [...paramNodes, g.x, g.y, ...(g.key === undefined ? [] : [g.key]), lr];
-    const program = compileProgram([...updates, g.loss], inputs, backend.backend, { donate: new Set(g.params.map((p) => p.name)), name: `${model} step` });
 
     const title = `${plan.description}, batch ${batch}`;
     const dots: Array<readonly [string, string]> = [
@@ -80,7 +68,7 @@ export const graphCommand = defineCommand({
     ];
     const files: FileToWrite[] = dots.map(([name, text]) => ({ path: join(outDir, `${name}.dot`), data: `${text}\n` }));
     const explain = program.explain({ source: true });
-    files.push({ path: join(outDir, 'kernels.txt'), data: `${title}, one SGD step on ${backend.backend.name}\n${explain}\n` });
+    files.push({ path: join(outDir, 'kernels.txt'), data: `${title}, one SGD step on ${program.backend.name}\n${explain}\n` });
     files.push({
       path: join(outDir, 'graphs.txt'),
       data: `# forward: ${title}\n${printGraph([g.loss], ['loss'])}\n\n# backward (simplified)\n${printGraph(grads, gradNames)}\n`,
@@ -99,7 +87,7 @@ export const graphCommand = defineCommand({
     out.write(`${title}\n`);
     out.write(`  forward   ${String(countNodes([g.loss])).padStart(5)} nodes   ${join(outDir, 'forward.dot')}\n`);
     out.write(`  backward  ${String(countNodes(grads)).padStart(5)} nodes   ${join(outDir, 'backward.dot')} (gradients of ${g.params.length} parameters)\n`);
-    out.write(`  SGD step  ${String(program.kernels.length).padStart(5)} kernels ${join(outDir, 'kernels.dot')}, ${join(outDir, 'kernels.txt')} (${backend.backend.name})\n`);
+    out.write(`  SGD step  ${String(program.kernels.length).padStart(5)} kernels ${join(outDir, 'kernels.dot')}, ${join(outDir, 'kernels.txt')} (${program.backend.name})\n`);
     out.write(svg ? `  SVG: ${dots.map(([n]) => join(outDir, `${n}.svg`)).join(', ')}\n` : '  SVG: not written — Graphviz `dot` is not installed (apt-get install graphviz), or render the .dot files elsewhere\n');
     if (flags.print === true) out.write(`\n${program.explain()}\n`);
     return 0;

@@ -256,7 +256,10 @@ export function gpujsBackend(device: GpujsDevice, options: GpujsBackendOptions =
         if (size === 0) return hostArray(dtype, 0);
         await batcher?.flush();
         const value = await contents(buf, 'this array');
-        return fromStorage(await value.read(), size, dtype);
+        const values = await value.read();
+        const errors = batcher?.takeErrors() ?? [];
+        if (errors.length > 0) throw new Error(`the WebGPU device reported ${errors.length} error(s) since the last read, so values may be stale: ${errors.join(' | ')}`);
+        return fromStorage(values, size, dtype);
       });
     },
     compile: compileKernel,

@@ -29,6 +29,7 @@ export class SubmitBatcher {
   private holding = false;
   private written = new Set<GPUBuffer>();
   private destroys: (() => void)[] = [];
+  private errors: string[] = [];
   /** Submits made (for tests and benchmarks). */
   submits = 0;
   /** Command buffers submitted. */
@@ -74,7 +75,21 @@ export class SubmitBatcher {
       };
       return buffer;
     };
+    // gpu.js only logs uncaptured device errors (a failed submit leaves stale data behind);
+    // keep them so that the backend's next read can fail with them instead.
+    const logged = device.onuncapturederror;
+    device.onuncapturederror = (event: GPUUncapturedErrorEvent): void => {
+      this.errors.push(event.error.message);
+      if (typeof logged === 'function') Reflect.apply(logged, device, [event]);
+    };
     this.state = { device, queue, submit };
+  }
+
+  /** Device errors reported since the last call (validation, out of memory), oldest first. */
+  takeErrors(): string[] {
+    const e = this.errors;
+    this.errors = [];
+    return e;
   }
 
   private send(list: GPUCommandBuffer[]): void {

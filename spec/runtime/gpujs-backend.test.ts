@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as E from 'fp-ts/lib/Either.js';
+import { WebGPUContext } from 'gpu.js';
 import * as op from '../../compiler/ir/ops.ts';
 import { ACC_INPUT, type Kernel } from '../../compiler/kernel/kernel.ts';
 import { ilit, ivar, type SExpr } from '../../compiler/kernel/scalar.ts';
@@ -141,6 +142,21 @@ for (const { mode, graphs } of modes) {
         assert.equal(after.submits - before.submits, 1);
         assert.equal(after.commandBuffers - before.commandBuffers, program.kernels.length);
         assert.equal((await outs[1]!.data()).length, 1);
+      });
+
+      test('a device error (which gpu.js only logs) makes the next read fail instead of returning stale values', async () => {
+        const x = fromHost(be(), [1, 2, 3], [3], 'f32');
+        assert.deepEqual(Array.from(await x.data()), [1, 2, 3]);
+        const { device: gpu } = await WebGPUContext.acquire();
+        const logged = console.error;
+        console.error = () => {};
+        try {
+          gpu.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }); // an invalid usage
+          await assert.rejects(x.data(), /the WebGPU device reported 1 error/);
+        } finally {
+          console.error = logged;
+        }
+        assert.deepEqual(Array.from(await x.data()), [1, 2, 3]);
       });
     }
   });

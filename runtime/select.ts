@@ -3,11 +3,13 @@
  * alternative it tried and did not take, why; a request that cannot be met is an error (Left),
  * never a quiet substitute.
  *
- * - `cpu`: the JavaScript backend (always available).
+ * - `cpu`: the JavaScript backend (always available; the float64 reference).
+ * - `wasm`: the WebAssembly SIMD backend (runtime/wasm/backend.ts) on `threads` threads
+ *   (default: the available cores). Left where WebAssembly SIMD or shared memory is missing.
  * - `gpujs`: gpu.js on `mode`, or without a mode the first of webgpu, webgl2, webasm, cpu that
  *   opens and passes the float32 probe here. Left when none does (or the named mode does not).
- * - `auto`: a gpu.js GPU mode (webgpu, then webgl2) on real hardware; otherwise the cpu
- *   backend, with the reason for each GPU mode not taken. Software adapters (llvmpipe,
+ * - `auto`: a gpu.js GPU mode (webgpu, then webgl2) on real hardware; otherwise the wasm
+ *   backend, or where it cannot run the cpu backend, with the reason for each one not taken. Software adapters (llvmpipe,
  *   SwiftShader) compute correctly but slower than the cpu backend, so `auto` passes them over
  *   unless `allowSoftware` is set.
  *
@@ -24,8 +26,9 @@ import { gpujsBackend } from './gpujs/backend.ts';
 import type { GpujsDevice, GpujsMode } from './gpujs/device.ts';
 import { openDevice } from './gpujs/device.ts';
 import type { WebGpuProvider } from './gpujs/webgpu-provider.ts';
+import { openWasmBackend, type WasmBackend } from './wasm/backend.ts';
 
-export const backendChoiceCodec = t.keyof({ cpu: null, gpujs: null, auto: null });
+export const backendChoiceCodec = t.keyof({ cpu: null, wasm: null, gpujs: null, auto: null });
 export type BackendChoice = t.TypeOf<typeof backendChoiceCodec>;
 
 export interface SelectOptions {
@@ -36,6 +39,8 @@ export interface SelectOptions {
   readonly webgpu?: WebGpuProvider;
   /** `auto`: take a software GPU adapter too (default false). */
   readonly allowSoftware?: boolean;
+  /** `wasm` and `auto`: threads of the WebAssembly backend (default: the available cores). */
+  readonly threads?: number;
 }
 
 /** An alternative that was tried and not taken. */
@@ -65,6 +70,14 @@ const cpuSelection = (fallbacks: readonly Fallback[]): Selection => ({
   close: async () => {},
 });
 
+const wasmSelection = (backend: WasmBackend, fallbacks: readonly Fallback[]): Selection => ({
+  backend,
+  description: `WebAssembly SIMD kernels on ${backend.compute.threads} thread(s)${backend.compute.fma ? ' with relaxed-SIMD FMA' : ''}`,
+  fallbacks,
+  device: null,
+  close: () => backend.compute.dispose(),
+});
+
 const gpuSelection = (device: GpujsDevice, fallbacks: readonly Fallback[]): Selection => ({
   backend: gpujsBackend(device),
   description: device.description,
@@ -84,6 +97,10 @@ export async function selectBackend(options: SelectOptions): Promise<Either<stri
   switch (options.backend) {
     case 'cpu':
       return E.right(cpuSelection([]));
+    case 'wasm': {
+      const opened = await openWasmBackend(options.threads === undefined ? {} : { threads: options.threads });
+      return E.isRight(opened) ? E.right(wasmSelection(opened.right, [])) : E.left(`wasm: ${opened.left}`);
+    }
     case 'gpujs': {
       const modes: readonly GpujsMode[] = options.mode === undefined ? ['webgpu', 'webgl2', 'webasm', 'cpu'] : [options.mode];
       const fallbacks: Fallback[] = [];
@@ -104,13 +121,15 @@ export async function selectBackend(options: SelectOptions): Promise<Either<stri
         }
         const device = opened.right;
         if (device.limits.software && options.allowSoftware !== true) {
-          fallbacks.push({ tried: `gpujs:${mode}`, reason: `${device.description} is a software renderer; the cpu backend is faster (allowSoftware takes it anyway)` });
+          fallbacks.push({ tried: `gpujs:${mode}`, reason: `${device.description} is a software renderer; the CPU backends are faster (allowSoftware takes it anyway)` });
           await device.destroy();
           continue;
         }
         return E.right(gpuSelection(device, fallbacks));
       }
-      return E.right(cpuSelection(fallbacks));
+      const wasm = await openWasmBackend(options.threads === undefined ? {} : { threads: options.threads });
+      if (E.isRight(wasm)) return E.right(wasmSelection(wasm.right, fallbacks));
+      return E.right(cpuSelection([...fallbacks, { tried: 'wasm', reason: wasm.left }]));
     }
   }
 }

@@ -31,6 +31,8 @@
  * mul+add kernels; `exp`, `log`, `tanh` in WebAssembly are within about 2 ulp. Float64
  * programs and gradient checks run the exact JavaScript kernels.
  */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Either } from 'fp-ts/lib/Either.js';
 import { compileJsEpilogue, compileJsKernel, type CompiledJsEpilogue, type CompiledJsKernel, type TypedArray } from '../../compiler/codegen/js.ts';
 import { planWasmElementwise, type WasmElementwisePlan } from '../../compiler/codegen/wasm/from-kernel.ts';
 import type { DType } from '../../compiler/ir/types.ts';
@@ -75,6 +77,19 @@ export interface WasmBackend extends Backend<HostArray, WasmCompiledKernel> {
 
 const DEFAULT_MIN_ELEMENTS = 4096;
 const DEFAULT_MIN_FLOPS = 32768;
+
+/**
+ * The backend, or why it cannot run here (no WebAssembly SIMD, no shared memory — browsers
+ * need cross-origin isolation —, or a worker that would not start): for backend selection,
+ * which then falls back to the JavaScript backend and states this reason.
+ */
+export async function openWasmBackend(opts: CreateWasmBackendOptions = {}): Promise<Either<string, WasmBackend>> {
+  try {
+    return E.right(await createWasmBackend(opts));
+  } catch (e) {
+    return E.left(e instanceof Error ? e.message : String(e));
+  }
+}
 
 /** Creates the compute core (threads default to the available cores) and a backend on it. */
 export async function createWasmBackend(opts: CreateWasmBackendOptions = {}): Promise<WasmBackend> {

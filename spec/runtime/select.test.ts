@@ -13,6 +13,14 @@ describe('backend selection', () => {
     assert.deepEqual(s.right.fallbacks, []);
   });
 
+  test('wasm names its threads and says what runs the kernels', async () => {
+    const s = await selectBackend({ backend: 'wasm', threads: 1 });
+    assert.ok(E.isRight(s));
+    assert.equal(s.right.backend.name, 'wasm');
+    assert.match(s.right.description, /WebAssembly SIMD kernels on 1 thread/);
+    await s.right.close();
+  });
+
   test('a named gpu.js mode that cannot open is an error with the reason, not a substitute', async () => {
     const s = await selectBackend({ backend: 'gpujs', mode: 'webgl2' });
     assert.ok(E.isLeft(s));
@@ -38,7 +46,9 @@ describe('backend selection', () => {
       await s.right.close();
       return;
     }
-    assert.equal(s.right.backend.name, 'cpu');
+    // Without a real GPU, auto takes the WebAssembly backend (the JavaScript one where it cannot run).
+    assert.match(s.right.backend.name, /^(wasm|cpu)/);
+    await s.right.close();
     assert.match(s.right.fallbacks.find((f) => f.tried === 'gpujs:webgpu')?.reason ?? '', /software renderer/);
     const soft = await selectBackend({ backend: 'auto', webgpu: nodeWebGpu(), allowSoftware: true });
     assert.ok(E.isRight(soft));

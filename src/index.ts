@@ -6,3 +6,12 @@
 // ── Typed tensors: Tensor<Shape, DType>, constructors, operations, grad, evaluate (src/tensor)
 export * from './tensor/index.ts';
 export { ShapeError, DTypeError } from '../compiler/ir/types.ts';
+
+// ── Layers as values, parameter trees, losses, initialisers (nn.init), random keys (src/nn)
+export * as nn from './nn/index.ts';
+
+// ── Optimizers, parameter groups, learning-rate schedules (src/optim)
+export * as optim from './optim/index.ts';
+
+// ── The training loop (the book's train_ch3) and compiled train/eval steps (src/train)
+export * from './train/index.ts';

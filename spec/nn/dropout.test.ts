@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { uniformAt } from '../../compiler/random.ts';
+import { uniformAt, type Key } from '../../compiler/random.ts';
 import { jit } from '../../src/jit/jit.ts';
 import * as nn from '../../src/nn/index.ts';
 import { array, keyArray } from '../../src/runtime.ts';
@@ -52,43 +52,60 @@ describe('dropout', () => {
 });
 
 describe('dropout masks are reproducible from the seed', () => {
-  const net = nn.sequential(nn.dropout(0.5), nn.dropout(0.5));
-  const forward = jit((x: Tensor<[64, 32], 'f32'>, key: Tensor<[2], 'i32'>) => ({
-    first: net.at(0).apply({}, x, nn.trainMode(nn.deriveKeyTensor(key, 0))),
-    both: net.apply({}, x, nn.trainMode(key)),
-  }));
+  // Slots: the inner sequential's dropout is slot 0, the outer dropout slot 1, the last slot 2.
+  const net = nn.sequential(nn.sequential(nn.dropout(0.5), nn.relu()), nn.dropout(0.5), nn.dropout(0.5));
   const ones = array(new Float32Array(64 * 32).fill(1), [64, 32]);
+  const forward = jit((x: Tensor<[64, 32], 'f32'>, key: nn.KeyTensor) => ({
+    first: net.at(0).apply({}, x, nn.trainMode(key)),
+    second: net.at(1).apply({}, x, nn.trainMode(nn.keysFrom(key, 1))),
+    all: net.apply({}, x, nn.trainMode(key)),
+  }));
+  const withKey = (k: Key) => forward(ones, keyArray(k));
+  const withTable = (k: Key) => forward(ones, array(nn.keyTable(k, net.randomSlots), [net.randomSlots, 2], 'i32'));
+
+  it('a model counts its random slots depth first', () => {
+    assert.equal(net.randomSlots, 3);
+    assert.equal(nn.sequential(nn.linear(2, 2), nn.dropout(0)).randomSlots, 0);
+  });
 
   it('the same key gives the same mask on every run; another step key gives another mask', () => {
     const k = nn.stepKey(42, 1, 0);
-    const a = forward(ones, keyArray(k)).both.dataSync();
-    const b = forward(ones, keyArray(k)).both.dataSync();
-    const c = forward(ones, keyArray(nn.stepKey(42, 1, 1))).both.dataSync();
-    assert.deepEqual(a, b);
-    assert.notDeepEqual(a, c);
+    assert.deepEqual(withKey(k).all.dataSync(), withKey(k).all.dataSync());
+    assert.notDeepEqual(withKey(k).all.dataSync(), withKey(nn.stepKey(42, 1, 1)).all.dataSync());
   });
 
-  it('the compiled mask of the layer at position i is the host stream of deriveKey(stepKey, i)', () => {
+  it('the mask of slot i is the host stream of deriveKey(key, i), from one key or from a key table alike', () => {
     const k = nn.stepKey(7, 3, 11);
-    const first = forward(ones, keyArray(k)).first.dataSync();
-    const k0 = nn.deriveKey(k, 0);
-    for (let i = 0; i < first.length; i++) assert.equal(first[i], uniformAt(k0, i) >= 0.5 ? 2 : 0, `element ${i}`);
+    for (const run of [withKey, withTable]) {
+      const r = run(k);
+      for (const [out, slot] of [
+        [r.first.dataSync(), 0],
+        [r.second.dataSync(), 1],
+      ] as const) {
+        const ks = nn.deriveKey(k, slot);
+        for (let i = 0; i < out.length; i++) assert.equal(out[i], uniformAt(ks, i) >= 0.5 ? 2 : 0, `slot ${slot}, element ${i}`);
+      }
+    }
+    assert.deepEqual(withKey(k).all.dataSync(), withTable(k).all.dataSync());
   });
 
-  it('two dropout layers of a sequential draw independent masks', () => {
-    const both = forward(ones, keyArray(nn.stepKey(1, 1, 0))).both.dataSync();
-    // Each element survives both layers with probability 1/4 (value 4); identical masks would give 1/2.
-    const kept = both.filter((v) => v !== 0).length / both.length;
-    assert.ok(Math.abs(kept - 0.25) < 5 * Math.sqrt((0.25 * 0.75) / both.length), `kept ${kept}`);
-    assert.ok(both.every((v) => v === 0 || v === 4));
+  it('the dropout layers of a model draw independent masks', () => {
+    const all = withTable(nn.stepKey(1, 1, 0)).all.dataSync();
+    // An element survives three independent masks with probability 1/8 (value 8); shared masks would give 1/2.
+    const kept = all.filter((v) => v !== 0).length / all.length;
+    assert.ok(Math.abs(kept - 0.125) < 5 * Math.sqrt((0.125 * 0.875) / all.length), `kept ${kept}`);
+    assert.ok(all.every((v) => v === 0 || v === 8));
   });
 
-  it('deriveKeyTensor computes on the device what deriveKey computes on the host', () => {
-    const derive = jit((key: Tensor<[2], 'i32'>) => ({ k3: nn.deriveKeyTensor(key, 3), k0: nn.deriveKeyTensor(key, 0) }));
+  it('slotKey and keysFrom compute inside a program what deriveKey and keyTable compute on the host', () => {
     const key = nn.stepKey(5, 2, 9);
+    const derive = jit((k: Tensor<[2], 'i32'>) => ({ k3: nn.slotKey(k, 3), rest: nn.keysFrom(nn.keysFrom(k, 1), 2) }));
     const r = derive(keyArray(key));
-    assert.deepEqual([...r.k3.dataSync()], [...nn.deriveKey(key, 3)]);
-    assert.deepEqual([...r.k0.dataSync()], [...nn.deriveKey(key, 0)]);
-    assert.deepEqual([...evaluate(nn.deriveKeyTensor(randomKey(key), 3)).data], [...nn.deriveKey(key, 3)]);
+    const expected = [...nn.deriveKey(key, 3)].map((w) => w | 0);
+    assert.deepEqual([...r.k3.dataSync()], expected);
+    assert.deepEqual([...r.rest.dataSync()], expected, 'deriving twice is deriving once by the sum');
+    assert.deepEqual([...nn.keyTable(key, 4).subarray(6, 8)], expected);
+    assert.deepEqual([...evaluate(nn.slotKey(randomKey(key), 3)).data].map((w) => w | 0), expected);
+    assert.throws(() => nn.keysFrom(input('t', [2, 2], 'i32'), 2), /the key table has 2 rows/);
   });
 });

@@ -13,7 +13,7 @@ import { defaultBackend } from '../runtime.ts';
 import type { Dims } from '../tensor/dims.ts';
 import type { FloatDType, Tensor } from '../tensor/tensor.ts';
 import type { Initializer } from './init.ts';
-import { pathKey, toKey } from './random.ts';
+import { pathKey, toKey, type KeyTensor } from './random.ts';
 import { unflattenTree, type Tree } from './tree.ts';
 
 /**
@@ -38,23 +38,26 @@ export type Params = Tree<ParamTensor>;
 export type NoParams = Record<never, never>;
 
 /**
- * Train or eval mode, and in train mode the key of stochastic layers (dropout). Eval mode is
- * the default: dropout is then the identity.
+ * Train or eval mode, and in train mode the key of random layers (dropout). Eval mode is the
+ * default: dropout is then the identity.
  * @example
  * net.apply(params, x, { mode: 'train', key });
  */
 export interface ApplyContext {
   readonly mode: 'train' | 'eval';
-  /** The random key of this application (an i32 [2] tensor); needed in train mode by stochastic layers. */
-  readonly key?: Tensor<[2], 'i32'>;
+  /**
+   * The random key of this application: one key (i32 [2]) or a key table (i32 [n, 2], one row
+   * per random slot, see `keyTable`); needed in train mode by layers with random slots.
+   */
+  readonly key?: KeyTensor;
 }
 
 /**
- * Train mode with a key (a traced i32 [2] tensor, see `keyArray` and `stepKey`).
+ * Train mode with a key (a traced i32 [2] tensor or key table, see `keyArray` and `stepKey`).
  * @example
  * net.apply(params, x, trainMode(key));
  */
-export const trainMode = (key?: Tensor<[2], 'i32'>): ApplyContext => (key === undefined ? { mode: 'train' } : { mode: 'train', key });
+export const trainMode = (key?: KeyTensor): ApplyContext => (key === undefined ? { mode: 'train' } : { mode: 'train', key });
 
 /**
  * Eval mode: dropout is the identity.
@@ -94,8 +97,11 @@ export interface InitOptions {
 export interface Layer<P extends Params = Params> {
   /** The class name PyTorch would print: `Linear`, `ReLU`, `Sequential`… */
   readonly kind: string;
-  /** Whether train mode needs a random key (dropout). */
-  readonly stochastic: boolean;
+  /**
+   * How many random streams train mode draws (one per dropout layer, summed over a container's
+   * children, depth first): slot i's key is row i of the key table, or `deriveKey(key, i)`.
+   */
+  readonly randomSlots: number;
   /** Every parameter, in declaration order, with its default initialiser. */
   readonly parameterSpecs: readonly ParamSpec[];
   /** Type-level only: the parameter tree type. */
@@ -156,7 +162,8 @@ export function initParams(specs: readonly ParamSpec[], seed: number | Key, opti
 export interface LayerDefinition<P extends Params> {
   readonly kind: string;
   readonly parameterSpecs?: readonly ParamSpec[];
-  readonly stochastic?: boolean;
+  /** Random streams the layer draws in train mode (default 0); its key is slot 0 of `ctx.key`. */
+  readonly randomSlots?: number;
   /** What goes between the parentheses when printed (PyTorch's `extra_repr`). */
   readonly extraRepr?: string;
   readonly apply: <D extends FloatDType>(params: P, x: Tensor<Dims, D>, ctx: ApplyContext) => Tensor<Dims, D>;
@@ -173,7 +180,7 @@ export function defineLayer<P extends Params = NoParams>(def: LayerDefinition<P>
   const printed = `${def.kind}(${def.extraRepr ?? ''})`;
   return Object.freeze({
     kind: def.kind,
-    stochastic: def.stochastic ?? false,
+    randomSlots: def.randomSlots ?? 0,
     parameterSpecs: specs,
     apply: <D extends FloatDType>(params: P, x: Tensor<Dims, D>, ctx: ApplyContext = evalMode): Tensor<Dims, D> => def.apply(params, x, ctx),
     init: (seed: number | Key, options?: InitOptions): Concrete<P> => initParams(specs, seed, options) as Concrete<P>,

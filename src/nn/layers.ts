@@ -10,6 +10,7 @@ import type { Dims } from '../tensor/dims.ts';
 import type { Node } from '../../compiler/ir/node.ts';
 import { Tensor, type FloatDType } from '../tensor/tensor.ts';
 import { linearBiasDefault, linearWeightDefault } from './init.ts';
+import { slotKey } from './random.ts';
 import { defineLayer, pythonFloat, type Layer, type NoParams, type ParamSpec } from './layer.ts';
 
 /** A tensor of x's (type-level) dtype over `node`, of unknown rank. */
@@ -106,7 +107,7 @@ export const tanh = (): Layer<NoParams> => defineLayer({ kind: 'Tanh', apply: (_
 /**
  * Inverted dropout (`nn.Dropout`): in train mode each element is zeroed with probability `p`
  * and the others are scaled by 1/(1 − p), so the expectation is unchanged; in eval mode it is
- * the identity. The mask is drawn inside the compiled step from the context's key.
+ * the identity. The mask is drawn inside the compiled step from the context's key (slot 0).
  * @example
  * dropout(0.5).toString(); // 'Dropout(p=0.5, inplace=False)'
  */
@@ -115,14 +116,14 @@ export function dropout(p = 0.5): Layer<NoParams> {
   return defineLayer({
     kind: 'Dropout',
     extraRepr: `p=${pythonFloat(p)}, inplace=False`,
-    stochastic: p > 0 && p < 1,
+    randomSlots: p > 0 && p < 1 ? 1 : 0,
     apply: (_params, x, ctx) => {
       if (ctx.mode === 'eval' || p === 0) return x;
       if (p === 1) return like(x, op.zerosLike(x.node));
       if (ctx.key === undefined) {
         throw new Error(`Dropout(p=${pythonFloat(p)}) in train mode needs a random key: apply(params, x, { mode: 'train', key })`);
       }
-      return like(x, composite.dropout(x.node, p, ctx.key.node));
+      return like(x, composite.dropout(x.node, p, slotKey(ctx.key, 0).node));
     },
   });
 }

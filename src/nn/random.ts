@@ -4,12 +4,12 @@
  * gives the same numbers on every run.
  *
  * Keys are derived, never advanced: a parameter's initial values come from (seed, its path), a
- * training step's dropout masks from (seed, epoch, step) and, inside the compiled step, from the
- * position of the dropout layer. Nothing depends on how many numbers were drawn before, which
+ * training step's dropout masks from (seed, epoch, step) and the dropout layer's slot (its
+ * place among the model's random layers). Nothing depends on how many numbers were drawn before, which
  * is what lets an interrupted run resume bit for bit.
  */
 import * as op from '../../compiler/ir/ops.ts';
-import { foldIn, keyFromSeed, uniformAt, type Key } from '../../compiler/random.ts';
+import { foldIn, keyFromSeed, type Key } from '../../compiler/random.ts';
 import { Tensor } from '../tensor/tensor.ts';
 
 export type { Key };
@@ -47,27 +47,86 @@ export const pathKey = (key: Key, path: string): Key => foldIn(foldIn(key, hashS
  */
 export const stepKey = (seed: number | Key, epoch: number, step: number): Key => foldIn(foldIn(pathKey(toKey(seed), 'step'), epoch), step);
 
-const WORD = 16777216; // 2^24: uniforms are multiples of 2^-24, so u·2^24 is an exact integer on every backend
+// Slot i's key is the base key plus i·STRIDE, word by word, modulo 2^32. The strides are odd
+// 32-bit constants, so slots' counters start at unrelated points of the stream (the first
+// word shifts the counter by i·STRIDE₀/φ) and their outputs are scrambled by different second
+// words. Being additive, deriving twice (a nested container) is deriving once by the sum.
+const STRIDE0 = 0x2545f491;
+const STRIDE1 = 0x9e3779b9;
 
 /**
- * The key `deriveKeyTensor(key, i)` computes inside a compiled program, computed on the host:
- * its words are the uniforms number 2i and 2i+1 of `key`'s stream, scaled to 24-bit integers.
+ * The key of random slot `slot` (the slot-th dropout layer of a model, depth first) derived
+ * from a step's key, on the host: `key + slot·(0x2545f491, 0x9e3779b9)` modulo 2^32. Slot 0 is
+ * the key itself.
  * @example
- * deriveKey(stepKey(0, 1, 0), 2); // the key the third layer of a sequential gets
+ * deriveKey(stepKey(0, 1, 0), 2); // the key of a model's third dropout layer
  */
-export const deriveKey = (key: Key, index: number): Key => [uniformAt(key, 2 * index) * WORD, uniformAt(key, 2 * index + 1) * WORD];
+export const deriveKey = (key: Key, slot: number): Key => [
+  (key[0] + Math.imul(slot, STRIDE0)) >>> 0,
+  (key[1] + Math.imul(slot, STRIDE1)) >>> 0,
+];
 
 /**
- * A new key tensor derived from `key` and an index (a layer's position), computed inside the
- * compiled program. It is built only from operations that are exact on every backend (a
- * counter-based uniform, a multiplication by 2^24, a cast), so every backend derives the same
- * key, equal to `deriveKey` on the host.
+ * The keys of slots 0..n−1 as rows of an i32 [n, 2] array (bit patterns), ready to upload as
+ * the key table of a compiled step.
  * @example
- * const k1 = deriveKeyTensor(key, 1);
+ * const table = keyTable(stepKey(0, 1, 0), net.randomSlots);
  */
-export function deriveKeyTensor(key: Tensor<[2], 'i32'>, index: number): Tensor<[2], 'i32'> {
-  if (!Number.isInteger(index) || index < 0) throw new RangeError(`deriveKeyTensor: index must be an integer ≥ 0, got ${index}`);
-  const u = op.randomUniform(key.node, [2 * index + 2], 'f32');
-  const words = op.slice(u, [2 * index], [2 * index + 2]);
-  return new Tensor(op.cast(op.mul(words, WORD), 'i32'));
+export function keyTable(key: Key, n: number): Int32Array {
+  const out = new Int32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const [a, b] = deriveKey(key, i);
+    out[2 * i] = a | 0;
+    out[2 * i + 1] = b | 0;
+  }
+  return out;
+}
+
+/**
+ * What a model gets as its random key in train mode: one key (i32 [2]), from which each slot's
+ * key is derived inside the program, or a key table (i32 [n, 2], see `keyTable`) whose row i
+ * is slot i's key. Both give the same masks. A table is what the training steps pass: its
+ * rows are read as they are, which every backend does exactly (the gpu.js backend takes key
+ * words only as program inputs); deriving inside the program is one 32-bit addition per key
+ * word, exact on the JavaScript and WebAssembly backends.
+ * @example
+ * const ctx = { mode: 'train', key: keyTensor } as const;
+ */
+export type KeyTensor = Tensor<[2], 'i32'> | Tensor<[number, 2], 'i32'>;
+
+/** i32 literal of the slot offset `slot·STRIDE`. */
+const strideLiteral = (slot: number) => op.literal([Math.imul(slot, STRIDE0) | 0, Math.imul(slot, STRIDE1) | 0], [2], 'i32');
+
+function checkKeyTensor(who: string, key: KeyTensor): void {
+  const s = key.shape;
+  if (key.dtype !== 'i32' || !((s.length === 1 && s[0] === 2) || (s.length === 2 && s[1] === 2))) {
+    throw new TypeError(`${who}: a key is an i32 tensor of shape [2] or a key table of shape [n, 2], got ${key.dtype}[${s.join(', ')}]`);
+  }
+}
+
+/**
+ * The keys of slots `offset`, `offset + 1`, … of `key`, for a child of a container: a key
+ * table loses its first `offset` rows; a single key is advanced by `offset` slots.
+ * @example
+ * const childKey = keysFrom(ctx.key, 2);
+ */
+export function keysFrom(key: KeyTensor, offset: number): KeyTensor {
+  checkKeyTensor('keysFrom', key);
+  if (offset === 0) return key;
+  if (key.shape.length === 1) return new Tensor<[2], 'i32'>(op.add(key.node, strideLiteral(offset)));
+  const rows = key.shape[0]!;
+  if (offset >= rows) throw new RangeError(`keysFrom: the key table has ${rows} rows, slot ${offset} needs more (build it with keyTable(key, model.randomSlots))`);
+  return new Tensor<[number, 2], 'i32'>(op.slice(key.node, [offset, 0], [rows, 2]));
+}
+
+/**
+ * The single key (i32 [2]) of slot `slot` of `key`: a row of a key table, or the derived key.
+ * Equal to `deriveKey` of the same slot on the host.
+ * @example
+ * const k = slotKey(ctx.key, 0); // what a dropout layer draws its mask from
+ */
+export function slotKey(key: KeyTensor, slot = 0): Tensor<[2], 'i32'> {
+  const k = keysFrom(key, slot);
+  if (k.shape.length === 1) return k as Tensor<[2], 'i32'>;
+  return new Tensor<[2], 'i32'>(op.reshape(op.slice(k.node, [0, 0], [1, 2]), [2]));
 }

@@ -9,7 +9,7 @@ import type { Concrete } from '../jit/jit.ts';
 import type { Dims } from '../tensor/dims.ts';
 import type { FloatDType, Tensor } from '../tensor/tensor.ts';
 import { evalMode, initParams, type AnyLayer, type ApplyContext, type InitOptions, type Layer, type Params, type ParamsOf, type ParamSpec } from './layer.ts';
-import { deriveKeyTensor } from './random.ts';
+import { keysFrom } from './random.ts';
 import { isBranch, joinPath } from './tree.ts';
 
 /**
@@ -88,17 +88,20 @@ function makeSequential<E extends readonly Entry[]>(entries: E): Sequential<E> {
     entries,
     names,
     length: entries.length,
-    stochastic: entries.some(([, l]) => l.stochastic),
+    randomSlots: entries.reduce((n, [, l]) => n + l.randomSlots, 0),
     parameterSpecs: specs,
     apply<D extends FloatDType>(params: SequentialParams<E>, x: Tensor<Dims, D>, ctx: ApplyContext = evalMode): Tensor<Dims, D> {
       const tree: Params = params;
       let h = x;
-      entries.forEach(([name, layer], i) => {
+      let slot = 0;
+      entries.forEach(([name, layer]) => {
         const sub = tree[name];
         if (sub !== undefined && !isBranch(sub)) throw new TypeError(`Sequential: parameters of layer '${name}' must be a tree of tensors, got a single tensor`);
         if (layer.parameterSpecs.length > 0 && sub === undefined) throw new RangeError(`Sequential: no parameters for layer '${name}' (${String(layer)})`);
         const p = (sub ?? {}) as Params;
-        const childCtx = ctx.mode === 'train' && layer.stochastic && ctx.key !== undefined ? { mode: ctx.mode, key: deriveKeyTensor(ctx.key, i) } : ctx;
+        // Each child with random slots gets the keys from its first slot on.
+        const childCtx = ctx.mode === 'train' && layer.randomSlots > 0 && ctx.key !== undefined ? { mode: ctx.mode, key: keysFrom(ctx.key, slot) } : ctx;
+        slot += layer.randomSlots;
         h = layer.apply(p, h, childCtx);
       });
       return h;

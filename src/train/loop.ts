@@ -22,8 +22,8 @@ import { stepKey, type Key } from '../nn/random.ts';
 import type { Optimizer, StateArrays } from '../optim/optimizer.ts';
 import { learningRatesAt, type Schedule } from '../optim/schedule.ts';
 import type { EpochEndEvent, TrainEvent, TrainReporter } from '../report/events.ts';
-import { defaultBackend, keyArray } from '../runtime.ts';
-import { batchToDevice, compileEvaluate, compileLoop, readTotals, zeroTotals, type CompiledEvaluate, type CompiledLoop, type HostTotals, type Totals } from './step.ts';
+import { defaultBackend } from '../runtime.ts';
+import { batchToDevice, compileEvaluate, compileLoop, keyTableArray, readTotals, zeroTotals, type CompiledEvaluate, type CompiledLoop, type HostTotals, type Totals } from './step.ts';
 
 /**
  * Where a run stands: epochs finished, steps finished in the next epoch, and that epoch's sums
@@ -181,8 +181,8 @@ export async function* trainEvents<L extends AnyLayer, Y extends DType>(options:
       const t = scheduleUnit === 'step' ? (epoch - 1) * steps + stepIndex : epoch - 1;
       const lrs = options.schedule === undefined ? optimizer.learningRates : learningRatesAt(optimizer.learningRates, options.schedule, t);
       const { x, y } = batchToDevice(batch as Batch<LabelArray>, backend);
-      const key = keyArray(stepKey(seed, epoch, stepIndex), backend);
-      ({ params, state, totals } = compiled.step(params, state, totals, x, y, key, lrs));
+      const keys = keyTableArray(stepKey(seed, epoch, stepIndex), model.randomSlots, backend);
+      ({ params, state, totals } = compiled.step(params, state, totals, x, y, keys, lrs));
       stepIndex++;
       samplesRun += x.shape[0] ?? 0;
       if (stepIndex % readEvery === 0 || stepIndex === steps) {

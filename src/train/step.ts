@@ -12,9 +12,10 @@ import type { Batch, LabelArray } from '../data/dataset.ts';
 import { jit } from '../jit/jit.ts';
 import type { AnyLayer, ApplyContext, Params, ParamArrays, ParamTensor } from '../nn/layer.ts';
 import { correctCount, type Loss } from '../nn/losses.ts';
+import { keyTable } from '../nn/random.ts';
 import { flattenTree, unflattenTree } from '../nn/tree.ts';
 import type { Optimizer, OptimizerState, Scalar, StateArrays } from '../optim/optimizer.ts';
-import { defaultBackend, keyArray } from '../runtime.ts';
+import { defaultBackend } from '../runtime.ts';
 import { valueAndGrad } from '../tensor/autodiff.ts';
 import type { Dims } from '../tensor/dims.ts';
 import { Tensor } from '../tensor/tensor.ts';
@@ -42,6 +43,17 @@ export function batchToDevice(batch: Batch<LabelArray>, backend: Backend = defau
     x: fromHost(backend, batch.x.data, batch.x.shape, 'f32') as DeviceArray<Dims, 'f32'>,
     y: fromHost(backend, batch.y.data, batch.y.shape, ydtype),
   };
+}
+
+/**
+ * The key table of a step (i32 [n, 2], row i the key of random slot i, see `keyTable`) as a
+ * device array; at least one row, so a model without dropout compiles the same signature.
+ * @example
+ * const keys = keyTableArray(stepKey(seed, epoch, step), net.randomSlots);
+ */
+export function keyTableArray(key: Key, slots: number, backend: Backend = defaultBackend()): DeviceArray<[number, 2], 'i32'> {
+  const n = Math.max(1, slots);
+  return fromHost(backend, keyTable(key, n), [n, 2], 'i32') as DeviceArray<[number, 2], 'i32'>;
 }
 
 /** Running sums of an epoch, on the device: Σ loss·batch, Σ correct, Σ batch. */
@@ -88,7 +100,7 @@ export type CompiledEvaluate<T> = (params: T, totals: Totals<DeviceArray<[], 'f3
 /** The compiled functions of the training loop. */
 export interface CompiledLoop<T> {
   /** One training step; params, state and totals are donated. */
-  step(params: T, state: StateArrays<T>, totals: Totals<DeviceArray<[], 'f32'>>, x: DeviceArray, y: DeviceArray, key: DeviceArray<[2], 'i32'>, lrs: readonly number[]): {
+  step(params: T, state: StateArrays<T>, totals: Totals<DeviceArray<[], 'f32'>>, x: DeviceArray, y: DeviceArray, keys: DeviceArray<[number, 2], 'i32'>, lrs: readonly number[]): {
     params: T;
     state: StateArrays<T>;
     totals: Totals<DeviceArray<[], 'f32'>>;
@@ -128,7 +140,7 @@ export function compileEvaluate<L extends AnyLayer, Y extends DType>(model: L, l
  * const loop = compileLoop(net, crossEntropy, sgd({ lr: 0.1 }));
  */
 export function compileLoop<L extends AnyLayer, Y extends DType>(model: L, loss: Loss<Y>, optimizer: Optimizer, options: CompileStepOptions = {}): CompiledLoop<ParamArrays<L>> {
-  const trace = (params: Params, state: OptimizerState, totals: Totals, x: Tensor<Dims, 'f32'>, y: Tensor<Dims, Y>, key: Tensor<[2], 'i32'>, lrs: readonly Scalar[]) => {
+  const trace = (params: Params, state: OptimizerState, totals: Totals, x: Tensor<Dims, 'f32'>, y: Tensor<Dims, Y>, key: Tensor<[number, 2], 'i32'>, lrs: readonly Scalar[]) => {
     const ctx: ApplyContext = { mode: 'train', key };
     let yHat: Tensor<Dims, 'f32'> | undefined;
     const [value, grads] = valueAndGradTree((p) => {
@@ -139,8 +151,8 @@ export function compileLoop<L extends AnyLayer, Y extends DType>(model: L, loss:
     return { params: next.params, state: next.state, totals: accumulate(totals, yHat!, y, value) };
   };
   const jitted = jit(trace, { donate: [0, 1, 2], name: 'train step', ...backendOption(options.backend) });
-  function step<T>(params: T, state: StateArrays<T>, totals: TotalsArrays, x: DeviceArray, y: DeviceArray, key: DeviceArray<[2], 'i32'>, lrs: readonly number[]) {
-    const r = jitted(params as never, state as never, totals as never, x as never, y as never, key, lrs);
+  function step<T>(params: T, state: StateArrays<T>, totals: TotalsArrays, x: DeviceArray, y: DeviceArray, keys: DeviceArray<[number, 2], 'i32'>, lrs: readonly number[]) {
+    const r = jitted(params as never, state as never, totals as never, x as never, y as never, keys, lrs);
     return { params: r.params as T, state: r.state as StateArrays<T>, totals: r.totals as TotalsArrays };
   }
   return { step, evaluate: compileEvaluate(model, loss, options) };
@@ -150,7 +162,7 @@ export function compileLoop<L extends AnyLayer, Y extends DType>(model: L, loss:
 export interface StepCallOptions {
   /** Learning rate(s): one number for all groups, or one per group (default: the optimizer's). */
   readonly lr?: number | readonly number[];
-  /** The key of this step's dropout masks (required when the model is stochastic). */
+  /** The key of this step's dropout masks (required when the model has random slots); slot i uses `deriveKey(key, i)`. */
   readonly key?: Key;
 }
 
@@ -171,7 +183,7 @@ export interface TrainStep<T> {
  * ({ params, state } = step(params, state, x, y));
  */
 export function trainStep<L extends AnyLayer, Y extends DType>(model: L, loss: Loss<Y>, optimizer: Optimizer, options: CompileStepOptions = {}): TrainStep<ParamArrays<L>> {
-  const trace = (params: Params, state: OptimizerState, x: Tensor<Dims, 'f32'>, y: Tensor<Dims, Y>, key: Tensor<[2], 'i32'>, lrs: readonly Scalar[]) => {
+  const trace = (params: Params, state: OptimizerState, x: Tensor<Dims, 'f32'>, y: Tensor<Dims, Y>, key: Tensor<[number, 2], 'i32'>, lrs: readonly Scalar[]) => {
     const ctx: ApplyContext = { mode: 'train', key };
     const [value, grads] = valueAndGradTree((p) => loss(model.apply(p, x, ctx), y), params);
     const next = optimizer.update(params, grads, state, lrs);
@@ -181,11 +193,11 @@ export function trainStep<L extends AnyLayer, Y extends DType>(model: L, loss: L
   const groups = optimizer.learningRates.length;
   const noKey: Key = [0, 0];
   function call<T>(params: T, state: StateArrays<T>, x: DeviceArray, y: DeviceArray, opts: StepCallOptions = {}): { params: T; state: StateArrays<T>; loss: DeviceArray<[], 'f32'> } {
-    if (model.stochastic && opts.key === undefined) throw new Error(`trainStep: the model has random layers (dropout); pass { key } for each step`);
+    if (model.randomSlots > 0 && opts.key === undefined) throw new Error(`trainStep: the model has random layers (dropout); pass { key } for each step`);
     const lr = opts.lr ?? optimizer.learningRates;
     const lrs = typeof lr === 'number' ? new Array<number>(groups).fill(lr) : lr;
     if (lrs.length !== groups) throw new RangeError(`trainStep: ${lrs.length} learning rates for ${groups} parameter groups`);
-    const r = jitted(params as never, state as never, x as never, y as never, keyArray(opts.key ?? noKey, x.backend), lrs);
+    const r = jitted(params as never, state as never, x as never, y as never, keyTableArray(opts.key ?? noKey, model.randomSlots, x.backend), lrs);
     return { params: r.params as T, state: r.state as StateArrays<T>, loss: r.loss };
   }
   const stepFn: TrainStep<ParamArrays<L>> = Object.defineProperty(call, 'cacheSize', { get: () => jitted.cacheSize }) as typeof call & { readonly cacheSize: number };

@@ -84,3 +84,20 @@ describe('formatHelp', () => {
     assert.match(help, /examples:\n  fusegrad train --lr 0\.1\n +a smaller step/);
   });
 });
+
+describe('command table', () => {
+  test('main lists each command with the summary the command itself has', async () => {
+    const { COMMANDS } = await import('../../src/cli/main.ts');
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      assert.equal(command.name, entry.name);
+      assert.equal(command.summary, entry.summary, entry.name);
+    }
+  });
+
+  test('--backend takes exactly the choices of runtime/select', async () => {
+    const { BACKEND_NAMES } = await import('../../src/cli/config.ts');
+    const { backendChoiceCodec } = await import('../../runtime/select.ts');
+    assert.deepEqual([...BACKEND_NAMES].sort(), Object.keys(backendChoiceCodec.keys).sort());
+  });
+});

@@ -3,7 +3,7 @@
  * own band of rows) written as IDX files into a temp dir, and running `bin/fusegrad.js` as a
  * user would, in a child process.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -50,12 +50,12 @@ export function writeSmallFashionMnist(dir: string, nTrain = 300, nTest = 100): 
 
 /** The environment for a child: no terminal tricks, no data search outside the test's dirs. */
 export function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', FUSEGRAD_NO_INSTALL: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', FUSEGRAD_NO_INSTALL: '1' };
   delete env['FUSEGRAD_DATA'];
   delete env['FUSEGRAD_DEBUG'];
   // The test runner marks its children as test processes; the CLI is a plain program here.
   delete env['NODE_TEST_CONTEXT'];
-  return env;
+  return { ...env, ...extra };
 }
 
 export interface CliResult {
@@ -64,10 +64,9 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `fusegrad <args>` in `cwd` and waits for it. */
-export function runCli(args: readonly string[], cwd: string, env: Readonly<Record<string, string>> = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: childEnv(env), encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Runs `fusegrad <args>` in `cwd`; resolves when it exits (several may run at once). */
+export function runCli(args: readonly string[], cwd: string, env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
+  return startCli(args, cwd, env).done;
 }
 
 /** Starts `fusegrad <args>` without waiting; `done` resolves when it exits. */

@@ -1,5 +1,5 @@
 /**
- * `--backend auto|cpu|gpujs` for the commands that compute, through the runtime's
+ * `--backend auto|cpu|wasm|gpujs` for the commands that compute, through the runtime's
  * `selectBackendNode`: `auto` picks the best backend that works here and the CLI says which and
  * why the others were passed over; asking for one that cannot be opened is an error naming the
  * flag. `FUSEGRAD_GPUJS_MODE` (webgpu, webgl2, webgl, headlessgl, webasm, cpu) pins gpu.js's mode for `gpujs`.
@@ -7,8 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Backend } from '../../runtime/backend.ts';
 import type { GpujsMode } from '../../runtime/gpujs/device.ts';
-import { describeFallbacks, type Selection } from '../../runtime/select.ts';
-import { selectBackendNode } from '../../runtime/select-node.ts';
+import type { Selection } from '../../runtime/select.ts';
 import type { CliContext } from './command.ts';
 import { backendCodec, type BackendName } from './config.ts';
 import { CliError } from './errors.ts';
@@ -17,7 +16,7 @@ import { decodeWith, oneOf, type FlagSpec } from './flags.ts';
 /** The `--backend` flag shared by the commands. */
 export const backendFlag: FlagSpec<BackendName> = {
   codec: backendCodec,
-  help: 'where kernels run: auto (the best available, saying which), cpu, or gpujs',
+  help: 'where kernels run: auto (the best available, saying which), cpu (JavaScript), wasm (WebAssembly SIMD) or gpujs',
   placeholder: '<name>',
   defaultText: 'auto',
 };
@@ -41,6 +40,10 @@ export async function resolveBackend(name: BackendName, ctx: Pick<CliContext, 'e
     if (E.isLeft(decoded)) throw decoded.left;
     mode = decoded.right;
   }
+  // Loaded on demand: backend selection brings in gpu.js and Dawn, which commands that fail
+  // earlier (a bad flag, a missing file) should not wait for.
+  const { selectBackendNode } = await import('../../runtime/select-node.ts');
+  const { describeFallbacks } = await import('../../runtime/select.ts');
   let selected: E.Either<string, Selection>;
   try {
     selected = await selectBackendNode({ backend: name, ...(mode === undefined ? {} : { mode }) }, ctx.env);

@@ -16,7 +16,8 @@ export const MODEL_NAMES = ['linreg', 'softmax', 'mlp', 'mlp-dropout'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 export const OPTIMIZER_NAMES = ['sgd', 'adam', 'rmsprop'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
-export const BACKEND_NAMES = ['auto', 'cpu', 'gpujs'] as const;
+/** The backends `--backend` takes (runtime/select's choices; a test keeps the two lists equal). */
+export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'gpujs'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export const modelCodec = oneOf(MODEL_NAMES);

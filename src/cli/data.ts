@@ -23,6 +23,8 @@ export const DEBIAN_PACKAGE = 'dataset-fashion-mnist';
 export interface LocateDataOptions {
   /** `--data`: use only this directory. */
   readonly dir?: string;
+  /** How to name `dir` in messages (the text the user gave; default `dir`). */
+  readonly label?: string;
   readonly env: Env;
   /** A line of progress for the user (stderr). */
   readonly say: (line: string) => void;
@@ -58,11 +60,12 @@ function installDebianPackage(say: (line: string) => void): boolean {
 export async function locateFashionMnist(options: LocateDataOptions): Promise<FashionMnistLoaded> {
   const { dir, env, say } = options;
   if (dir !== undefined) {
-    if (!isDir(dir)) throw new CliError(`--data ${dir}: no such directory (expected a folder with the four Fashion-MNIST IDX files)`);
+    const label = options.label ?? dir;
+    if (!isDir(dir)) throw new CliError(`--data ${label}: no such directory (expected a folder with the four Fashion-MNIST IDX files)`);
     const here = findFashionMnistFiles(dir);
     const sub = findFashionMnistFiles(join(dir, 'fashion-mnist'));
     if (E.isLeft(here) && E.isLeft(sub)) {
-      throw new CliError(`--data ${dir}: missing ${here.left.join(', ')} (expected the four Fashion-MNIST IDX files, gzipped or not)`);
+      throw new CliError(`--data ${label}: missing ${here.left.join(', ')} (expected the four Fashion-MNIST IDX files, gzipped or not)`);
     }
     // Only the given directory: no environment, no cache, no system folder, no download.
     const loaded = await tryLoadFashionMnist({ dir, env: {}, cacheDir: join(dir, '.no-cache'), systemDir: join(dir, '.no-system'), download: false })();

@@ -11,17 +11,25 @@ import { pathToFileURL } from 'node:url';
 import { CheckpointError } from '../io/checkpoint.ts';
 import { DataError } from '../data/errors.ts';
 import type { CliContext, Command } from './command.ts';
-import { benchCommand } from './commands/bench.ts';
-import { evalCommand } from './commands/eval.ts';
-import { gradcheckCommand } from './commands/gradcheck.ts';
-import { graphCommand } from './commands/graph.ts';
-import { predictCommand } from './commands/predict.ts';
-import { trainCommand } from './commands/train.ts';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from './errors.ts';
 import { suggest } from './flags.ts';
 
+/** A command's name and summary, and how to load it (on demand: each pulls in a different part of the library). */
+interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
 /** Every command, in the order `fusegrad --help` lists them. */
-export const COMMANDS: readonly Command[] = [trainCommand, evalCommand, predictCommand, graphCommand, gradcheckCommand, benchCommand];
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'train', summary: 'train a model on Fashion-MNIST, with progress, plots and checkpoints', load: async () => (await import('./commands/train.ts')).trainCommand },
+  { name: 'eval', summary: 'test accuracy of a trained model, with a confusion matrix', load: async () => (await import('./commands/eval.ts')).evalCommand },
+  { name: 'predict', summary: 'show test images with their true and predicted labels (SVG grid)', load: async () => (await import('./commands/predict.ts')).predictCommand },
+  { name: 'graph', summary: "draw a model's forward and backward graphs and its fused kernels (DOT/SVG)", load: async () => (await import('./commands/graph.ts')).graphCommand },
+  { name: 'gradcheck', summary: "check each model's gradients against finite differences (float64)", load: async () => (await import('./commands/gradcheck.ts')).gradcheckCommand },
+  { name: 'bench', summary: 'time a training step, or run the benchmark suite', load: async () => (await import('./commands/bench.ts')).benchCommand },
+];
 
 const VERSION = '0.1.0';
 
@@ -68,15 +76,15 @@ export async function main(argv: readonly string[], io: Partial<Pick<CliContext,
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    ctx.stdout.write(target === undefined ? mainHelp() : target.help());
+    ctx.stdout.write(target === undefined ? mainHelp() : (await target.load()).help());
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === '--version' || name === '-V') {
     ctx.stdout.write(`fusegrad ${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) {
     const hint = suggest(name, COMMANDS.map((c) => c.name));
     report(ctx, 'fusegrad', `unknown command ${JSON.stringify(name)}${hint === undefined ? '' : ` (did you mean ${hint}?)`}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     return EXIT_USAGE;
@@ -93,10 +101,11 @@ export async function main(argv: readonly string[], io: Partial<Pick<CliContext,
     }
   };
   process.on('SIGINT', onSigint);
+  const label = `fusegrad ${entry.name}`;
   try {
+    const command = await entry.load();
     return await command.main(rest, ctx);
   } catch (e) {
-    const label = `fusegrad ${command.name}`;
     if (e instanceof CliError) {
       report(ctx, label, e.message, e.detail);
       return e.exitCode;

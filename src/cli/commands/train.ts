@@ -1,13 +1,333 @@
-import { defineCommand } from '../command.ts';
-import { CliError } from '../errors.ts';
+/**
+ * `fusegrad train`: trains one of the four models on Fashion-MNIST with `src/train`'s loop and
+ * keeps a run folder up to date: `config.json` at the start; after every epoch the checkpoint
+ * (`model.safetensors` + `optimizer.safetensors`), `metrics.json`/`metrics.csv` and
+ * `curves.svg`; on Ctrl-C, the checkpoint of the step it stopped at. `--resume <run>` continues
+ * from that checkpoint and, with the same config, ends with the same parameters bit for bit as
+ * an uninterrupted run: the data order, dropout keys and updates depend only on the seed, the
+ * epoch and the step.
+ *
+ * The loop is driven one epoch per `trainEvents` call (parameters and optimizer state handed
+ * from one call to the next), because a checkpoint needs them at each epoch's end and the loop
+ * only returns them when it returns.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { dataLoader } from '../../data/dataloader.ts';
+import type { FashionMnistLoaded } from '../../data/fashion-mnist-node.ts';
+import { writeFileAtomic } from '../../io/atomic.ts';
+import { MODEL_FILE } from '../../io/checkpoint.ts';
+import { decodeMetricsJson, METRICS_JSON, writeMetrics, type MetricsRow } from '../../io/metrics.ts';
+import type { AnyLayer, ParamArrays } from '../../nn/layer.ts';
+import { normal, reinit, zeros } from '../../nn/init.ts';
+import type { Loss } from '../../nn/losses.ts';
+import { crossEntropy } from '../../nn/losses.ts';
+import type { Optimizer, StateArrays } from '../../optim/optimizer.ts';
+import { adam, rmsprop, sgd } from '../../optim/rules.ts';
+import { consoleReporter } from '../../report/console.ts';
+import { epochMetricsRow, type TrainEvent } from '../../report/events.ts';
+import { trainEvents, type TrainProgress } from '../../train/loop.ts';
+import { Tensor } from '../../tensor/tensor.ts';
+import { fromHost, type DeviceArray } from '../../../runtime/array.ts';
+import { backendFlag, withBackend } from '../backend.ts';
+import { defineCommand, type CliContext } from '../command.ts';
+import {
+  DEFAULT_LR_TEXT,
+  DEFAULT_TRAIN_CONFIG,
+  defaultLearningRate,
+  modelCodec,
+  optimizerCodec,
+  readConfigFile,
+  readRunConfig,
+  runConfigJson,
+  TRAIN_CONFIG_KEYS,
+  type RunConfig,
+  type TrainConfig,
+} from '../config.ts';
+import { curvesSvg } from '../curves.ts';
+import { locateFashionMnist } from '../data.ts';
+import { CliError, EXIT_INTERRUPTED, messageOf } from '../errors.ts';
+import { kebab, nonEmptyText, nonNegativeNumber, positiveInt, positiveNumber, runName, seedCodec, dropProbability } from '../flags.ts';
+import { architectureOf, lossGraph, netOf, planOfConfig, type ModelPlan } from '../models.ts';
+import { createRunDir, DEFAULT_RUNS_DIR, resolveRunDir, RUN_FILES } from '../runs.ts';
+import { captureState, readTrainCheckpoint, tensorsToTree, writeTrainCheckpoint, type TrainCheckpoint } from '../train-state.ts';
+
+/** The optimizer of a configuration. */
+export function optimizerOf(c: TrainConfig): Optimizer {
+  switch (c.optimizer) {
+    case 'sgd':
+      return sgd({ lr: c.lr, weightDecay: c.weightDecay });
+    case 'adam':
+      return adam({ lr: c.lr, weightDecay: c.weightDecay });
+    case 'rmsprop':
+      return rmsprop({ lr: c.lr, weightDecay: c.weightDecay });
+  }
+}
+
+/** The loss of a plan as a `src/nn` loss over int labels. */
+export function lossOf(plan: ModelPlan): Loss<'i32'> {
+  if (plan.loss === 'crossEntropy') return (yHat, y) => crossEntropy(yHat, y);
+  return (yHat, y) => new Tensor<[], 'f32'>(lossGraph(plan, yHat.node, y.node));
+}
+
+const trainFlags = {
+  model: { codec: modelCodec, help: 'linreg, softmax, mlp or mlp-dropout', placeholder: '<name>', defaultText: DEFAULT_TRAIN_CONFIG.model },
+  epochs: { codec: positiveInt, help: 'epochs in total (with --resume: the new total)', placeholder: '<n>', defaultText: String(DEFAULT_TRAIN_CONFIG.epochs) },
+  lr: { codec: positiveNumber, help: 'learning rate', placeholder: '<x>', defaultText: DEFAULT_LR_TEXT },
+  batchSize: { codec: positiveInt, help: 'samples per step', placeholder: '<n>', defaultText: String(DEFAULT_TRAIN_CONFIG.batchSize) },
+  optimizer: { codec: optimizerCodec, help: 'sgd, adam or rmsprop', placeholder: '<name>', defaultText: DEFAULT_TRAIN_CONFIG.optimizer },
+  weightDecay: { codec: nonNegativeNumber, help: 'L2 penalty λ added to the gradients (λ·w)', placeholder: '<x>', defaultText: '0' },
+  seed: { codec: seedCodec, help: 'seed of the initial weights, the data order and the dropout masks', placeholder: '<n>', defaultText: '0' },
+  hidden: { codec: positiveInt, help: 'hidden units of mlp and mlp-dropout', placeholder: '<n>', defaultText: String(DEFAULT_TRAIN_CONFIG.hidden) },
+  initStd: { codec: nonNegativeNumber, help: 'standard deviation of the normal initial weights (biases start at 0)', placeholder: '<x>', defaultText: String(DEFAULT_TRAIN_CONFIG.initStd) },
+  dropout1: { codec: dropProbability, help: 'mlp-dropout: dropout after the first hidden layer', placeholder: '<p>', defaultText: String(DEFAULT_TRAIN_CONFIG.dropout1) },
+  dropout2: { codec: dropProbability, help: 'mlp-dropout: dropout after the second hidden layer', placeholder: '<p>', defaultText: String(DEFAULT_TRAIN_CONFIG.dropout2) },
+  config: { codec: nonEmptyText, help: 'a JSON file with any of the settings above (flags override it)', placeholder: '<file>' },
+  backend: backendFlag,
+  data: { codec: nonEmptyText, help: 'folder with the four Fashion-MNIST IDX files (default: $FUSEGRAD_DATA, the user cache, /usr/share/datasets/fashion-mnist)', placeholder: '<dir>' },
+  name: { codec: runName, help: 'name of the run folder (default <model>-<date>-<time>)', placeholder: '<name>' },
+  runsDir: { codec: nonEmptyText, help: 'folder holding the runs', placeholder: '<dir>', defaultText: DEFAULT_RUNS_DIR },
+  resume: { codec: nonEmptyText, help: 'continue a run (a name in --runs-dir, a folder, or last) from its last checkpoint', placeholder: '<run>' },
+} as const;
+
+type TrainFlagValues = { readonly [K in keyof typeof trainFlags]?: (typeof trainFlags)[K] extends { readonly codec: { decode(u: unknown): E.Either<unknown, infer T> } } ? T : never };
+
+/** Flags that only make sense for a new run, and the ones a resume may change. */
+const RESUMABLE_FLAGS: ReadonlySet<string> = new Set(['epochs', 'backend', 'data', 'runsDir', 'resume']);
+
+/** The configuration of a new run: defaults < config file < flags. */
+async function newRunConfig(flags: TrainFlagValues): Promise<TrainConfig> {
+  const fromFile = flags.config === undefined ? {} : await readConfigFile(flags.config);
+  const fromFlags: Partial<Record<keyof TrainConfig, unknown>> = {};
+  for (const key of TRAIN_CONFIG_KEYS) if (flags[key] !== undefined) fromFlags[key] = flags[key];
+  const merged: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...fromFile, ...(fromFlags as Partial<TrainConfig>) };
+  const lrGiven = fromFile.lr !== undefined || flags.lr !== undefined;
+  return lrGiven ? merged : { ...merged, lr: defaultLearningRate(merged.model, merged.optimizer) };
+}
+
+/** Refuses training flags that differ from a resumed run's config (they would make another run). */
+function checkResumeFlags(flags: TrainFlagValues, config: TrainConfig, dir: string): void {
+  if (flags.name !== undefined) throw new CliError(`--name ${flags.name}: cannot rename a run while resuming ${dir} (it keeps its folder)`);
+  if (flags.config !== undefined) throw new CliError(`--config ${flags.config}: a resumed run keeps the settings in ${join(dir, RUN_FILES.config)}`);
+  for (const key of TRAIN_CONFIG_KEYS) {
+    const given = flags[key];
+    if (given === undefined || RESUMABLE_FLAGS.has(key) || given === config[key]) continue;
+    throw new CliError(`--${kebab(key)} ${String(given)}: cannot change when resuming ${dir} (it was trained with ${kebab(key)} ${String(config[key])}); start a new run instead`);
+  }
+}
+
+/** Reads `metrics.json` of a run (the rows of epochs up to `epochs`); none yet is []. */
+async function previousMetrics(dir: string, epochs: number): Promise<MetricsRow[]> {
+  const path = join(dir, METRICS_JSON);
+  if (!existsSync(path)) return [];
+  const rows = decodeMetricsJson(await readFile(path, 'utf8'), path);
+  if (E.isLeft(rows)) throw new CliError(rows.left.message);
+  return rows.right.filter((r) => typeof r['epoch'] === 'number' && r['epoch'] <= epochs);
+}
+
+/** What a run starts from: a fresh model, or a checkpoint. */
+interface Start {
+  readonly dir: string;
+  readonly run: RunConfig;
+  readonly checkpoint: TrainCheckpoint | undefined;
+  readonly rows: MetricsRow[];
+}
+
+async function prepareRun(flags: TrainFlagValues, ctx: CliContext, runsDir: string): Promise<{ start: Start; data: FashionMnistLoaded; create: () => Promise<Start> }> {
+  const say = (l: string): void => void ctx.stderr.write(`${l}\n`);
+  if (flags.resume !== undefined) {
+    const dir = resolveRunDir(flags.resume, runsDir, '--resume');
+    const configPath = join(dir, RUN_FILES.config);
+    if (!existsSync(configPath)) throw new CliError(`--resume ${flags.resume}: no ${RUN_FILES.config} in ${dir} (expected a folder written by fusegrad train)`);
+    const saved = await readRunConfig(configPath);
+    checkResumeFlags(flags, saved.train, dir);
+    const train = { ...saved.train, epochs: flags.epochs ?? saved.train.epochs };
+    const plan = planOfConfig(train);
+    let checkpoint: TrainCheckpoint | undefined;
+    if (existsSync(join(dir, MODEL_FILE))) checkpoint = await readTrainCheckpoint(dir, architectureOf(plan), optimizerOf(train).slotNames);
+    const done = checkpoint?.meta.epochs_done ?? 0;
+    if (train.epochs < done || (train.epochs === done && (checkpoint?.meta.steps_done ?? 0) === 0)) {
+      throw new CliError(`--resume ${flags.resume}: ${dir} has already trained ${done} of ${train.epochs} epochs (give a larger --epochs to train on)`);
+    }
+    const rows = await previousMetrics(dir, done);
+    const dataDir = flags.data === undefined ? saved.data : resolve(flags.data);
+    const data = await locateFashionMnist({ ...(dataDir === null ? {} : { dir: dataDir }), ...(flags.data === undefined ? {} : { label: flags.data }), env: ctx.env, say });
+    const run: RunConfig = { ...saved, train, data: dataDir };
+    const start: Start = { dir, run, checkpoint, rows };
+    // The config changes only in its epoch count; it is rewritten when training starts.
+    return { start, data, create: async () => start };
+  }
+  const train = await newRunConfig(flags);
+  const dataDir = flags.data === undefined ? null : resolve(flags.data);
+  // Find the data before creating anything, so that a data error leaves no empty run folder.
+  const data = await locateFashionMnist({ ...(dataDir === null ? {} : { dir: dataDir }), ...(flags.data === undefined ? {} : { label: flags.data }), env: ctx.env, say });
+  const run: RunConfig = { fusegrad: 1, train, data: dataDir };
+  const pending: Start = { dir: '', run, checkpoint: undefined, rows: [] };
+  return {
+    start: pending,
+    data,
+    create: async () => ({ ...pending, dir: createRunDir(runsDir, flags.name, train.model, new Date()) }),
+  };
+}
+
+/** Epoch events carry the run's total epochs (the loop sees one epoch per call). */
+function withTotal(e: TrainEvent, total: number): TrainEvent {
+  switch (e.type) {
+    case 'trainStart':
+    case 'epochStart':
+    case 'epochEnd':
+      return { ...e, epochs: total };
+    default:
+      return e;
+  }
+}
 
 export const trainCommand = defineCommand({
   name: 'train',
-  summary: 'not yet',
-  description: 'not yet',
-  flags: {},
-  examples: [],
-  async run() {
-    throw new CliError('not yet');
+  summary: 'train a model on Fashion-MNIST, with progress, plots and checkpoints',
+  description:
+    'Trains a model of chapter 3 on Fashion-MNIST (defaults: MLP 784-256-10, weights ~ N(0, 0.01²), SGD lr 0.5, batch 256, 5 epochs) on the ' +
+    'best available backend, showing a progress bar per epoch and a table of loss and accuracies. Everything goes into runs/<name>/: ' +
+    'config.json, metrics.json, metrics.csv, curves.svg, and the checkpoint model.safetensors (PyTorch\'s format and names: load it with ' +
+    'safetensors.torch.load_file into the d2l model) with optimizer.safetensors beside it. Files are replaced atomically, so killing the ' +
+    'process never leaves a broken file. Ctrl-C finishes the current step, saves, and exits; --resume continues from there and ends ' +
+    'with the same parameters as an uninterrupted run. Models: linreg (linear regression onto one-hot labels, squared loss), softmax ' +
+    '(softmax regression), mlp (one hidden layer), mlp-dropout (two hidden layers with dropout).',
+  flags: trainFlags,
+  examples: [
+    ['fusegrad train', 'the default MLP for 5 epochs (what npm start runs)'],
+    ['fusegrad train --model softmax --lr 0.1 --epochs 10 --name softmax', 'softmax regression into runs/softmax/'],
+    ['fusegrad train --model mlp-dropout --optimizer adam --lr 0.001 --epochs 10', 'the dropout MLP with Adam'],
+    ['fusegrad train --resume softmax --epochs 20', 'continue runs/softmax/ up to 20 epochs'],
+    ['fusegrad train --config my.json --data ~/fashion-mnist', 'settings from a file, data from a folder'],
+  ],
+  async run({ flags }, ctx) {
+    const runsDir = flags.runsDir ?? DEFAULT_RUNS_DIR;
+    const prepared = await prepareRun(flags, ctx, runsDir);
+    const { run, checkpoint } = prepared.start;
+    const config = run.train;
+    const plan = planOfConfig(config);
+    const optimizer = optimizerOf(config);
+    const net: AnyLayer = netOf(plan);
+    const data = prepared.data;
+    const say = (l: string): void => void ctx.stderr.write(`${l}\n`);
+
+    return withBackend(flags.backend ?? 'auto', ctx, async (chosen) => {
+      const backend = chosen.backend;
+      say(`backend: ${chosen.reason}`);
+      say(`data: ${data.dir} (${data.train.y.data.length} training, ${data.test.y.data.length} test images)`);
+      const start = await prepared.create();
+      const dir = start.dir;
+      const rows = [...start.rows];
+      try {
+        await writeFileAtomic(join(dir, RUN_FILES.config), runConfigJson(run), { mkdir: true });
+      } catch (e) {
+        throw new CliError(`${join(dir, RUN_FILES.config)}: cannot write (${messageOf(e)})`);
+      }
+
+      let params: ParamArrays<AnyLayer>;
+      let state: StateArrays<ParamArrays<AnyLayer>>;
+      let progress: TrainProgress;
+      if (checkpoint === undefined) {
+        params = reinit(net.init(config.seed, { backend }), config.seed, { '*.weight': normal(0, config.initStd), '*.bias': zeros() });
+        state = optimizer.init(params);
+        progress = { epochsDone: 0, stepsDone: 0 };
+      } else {
+        params = tensorsToTree(checkpoint.params, backend);
+        const slots: Record<string, ParamArrays<AnyLayer>> = {};
+        for (const slot of optimizer.slotNames) slots[slot] = tensorsToTree(checkpoint.optimizerState, backend, `${slot}.`);
+        state = { step: fromHost(backend, [checkpoint.meta.optimizer_step], [], 'f32') as DeviceArray<[], 'f32'>, slots };
+        const m = checkpoint.meta;
+        progress = m.totals === null ? { epochsDone: m.epochs_done, stepsDone: m.steps_done } : { epochsDone: m.epochs_done, stepsDone: m.steps_done, totals: m.totals };
+        say(`resuming ${dir} after epoch ${m.epochs_done}${m.steps_done > 0 ? `, step ${m.steps_done}` : ''}`);
+      }
+
+      const report = consoleReporter(ctx.stdout, { progress: ctx.stderr, env: ctx.env });
+      const trainLoader = dataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+      const testLoader = dataLoader(data.test, { batchSize: 1000 });
+      const save = async (): Promise<void> => {
+        const c = await captureState(params, state, progress, optimizer.name);
+        await writeTrainCheckpoint(dir, c, plan.description);
+      };
+      const startedAt = performance.now();
+      let samples = 0;
+      let last: Extract<TrainEvent, { type: 'epochEnd' }> | undefined;
+      let announced = false;
+      let stopped = false;
+
+      for (let epoch = progress.epochsDone + 1; epoch <= config.epochs && !stopped; epoch++) {
+        if (ctx.signal.aborted) {
+          stopped = true;
+          break;
+        }
+        const events = trainEvents({
+          model: net,
+          loss: lossOf(plan),
+          optimizer,
+          train: trainLoader,
+          test: testLoader,
+          epochs: epoch,
+          seed: config.seed,
+          params,
+          optimizerState: state,
+          progress,
+          signal: ctx.signal,
+          backend,
+          modelName: plan.description,
+        });
+        for (;;) {
+          const r = await events.next();
+          if (r.done === true) {
+            params = r.value.params;
+            state = r.value.optimizerState;
+            progress = r.value.progress;
+            stopped = r.value.stopped;
+            break;
+          }
+          const e = withTotal(r.value, config.epochs);
+          if (e.type === 'done') continue;
+          if (e.type === 'trainStart') {
+            if (announced) continue;
+            announced = true;
+          }
+          if (e.type === 'epochEnd') {
+            last = e;
+            samples += e.samples ?? 0;
+            rows.push(epochMetricsRow(e));
+          }
+          report(e);
+        }
+        if (!stopped) {
+          await save();
+          await writeMetrics(dir, rows);
+          await writeFileAtomic(join(dir, RUN_FILES.curves), curvesSvg(rows, `${plan.description}: ${dir}`));
+        }
+      }
+      if (stopped) {
+        await save();
+        const where = progress.stepsDone > 0 ? `epoch ${progress.epochsDone + 1}, step ${progress.stepsDone}` : `the end of epoch ${progress.epochsDone}`;
+        report({ type: 'message', level: 'info', text: `interrupted: saved the checkpoint at ${where} in ${dir}; continue with: fusegrad train --resume ${dir}` });
+        return EXIT_INTERRUPTED;
+      }
+      const seconds = (performance.now() - startedAt) / 1000;
+      if (last === undefined) {
+        say(`nothing to do: ${dir} has trained ${progress.epochsDone} of ${config.epochs} epochs`);
+        return 0;
+      }
+      report({
+        type: 'done',
+        epochs: config.epochs,
+        seconds,
+        trainLoss: last.trainLoss,
+        trainAcc: last.trainAcc,
+        ...(last.testAcc === undefined ? {} : { testAcc: last.testAcc }),
+        ...(seconds > 0 ? { samplesPerSecond: samples / seconds } : {}),
+        savedTo: dir,
+      });
+      ctx.stdout.write(`  files  ${[RUN_FILES.config, METRICS_JSON, 'metrics.csv', RUN_FILES.curves, MODEL_FILE, 'optimizer.safetensors'].join(', ')}\n`);
+      return 0;
+    });
   },
 });

@@ -6,10 +6,25 @@ import type { DType, Shape } from '../compiler/ir/types.ts';
 import { DeviceArray, fromHost } from '../runtime/array.ts';
 import type { Backend, HostArray } from '../runtime/backend.ts';
 import { cpuBackend } from '../runtime/cpu.ts';
+import { openWasmBackend } from '../runtime/wasm/backend.ts';
+import * as E from 'fp-ts/lib/Either.js';
 import type { Key } from '../compiler/random.ts';
 import type { DimSpec, DimsOf } from './tensor/dims.ts';
 
-let current: Backend = cpuBackend();
+/**
+ * The default backend is the WebAssembly SIMD backend on one thread where WebAssembly SIMD and
+ * shared memory work (created when this module loads, in about 20 ms), else the JavaScript
+ * backend, with the reason in {@link defaultBackendFallback}. One thread, so that importing
+ * the library starts no worker; for all cores select `wasm` or `auto` (runtime/select.ts) and
+ * pass it to {@link useBackend}. Float64 programs run the exact JavaScript kernels on both.
+ * `FUSEGRAD_DEFAULT_BACKEND=cpu` keeps the JavaScript backend.
+ */
+const wantJs = globalThis.process?.env?.['FUSEGRAD_DEFAULT_BACKEND'] === 'cpu';
+const opened = wantJs ? E.left('FUSEGRAD_DEFAULT_BACKEND=cpu') : await openWasmBackend({ threads: 1 });
+let current: Backend = E.isRight(opened) ? opened.right : cpuBackend();
+
+/** Why the default backend is the JavaScript one (undefined when it is the WebAssembly one). */
+export const defaultBackendFallback: string | undefined = E.isLeft(opened) ? opened.left : undefined;
 
 /** The backend new arrays and programs use. */
 export const defaultBackend = (): Backend => current;

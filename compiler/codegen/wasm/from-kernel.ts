@@ -16,7 +16,10 @@
  * Numerics against the JavaScript kernel (which rounds each operation to float32):
  * `add mul recip sqrt` and comparisons agree bit for bit (float64 then round = float32
  * correctly rounded); `exp log tanh` are within about 2 ulp; `pow` with exponent 3 rounds
- * after each product (JavaScript rounds once); `maximum(+0, −0)` may pick the other zero.
+ * after each product (JavaScript rounds once), and so does an operation with a constant that
+ * float32 cannot hold exactly (JavaScript computes with the float64 constant); `maximum(+0, −0)`
+ * may pick the other zero. Comparisons of such values stay on JavaScript, since a tie mask
+ * (max's gradient) compares a recomputed value with one that another kernel stored.
  */
 import type { Shape } from '../../ir/types.ts';
 import { ACC_INPUT, coordVar } from '../../kernel/kernel.ts';
@@ -153,6 +156,9 @@ export function planWasmElementwise(body: SExpr, shape: Shape): WasmElementwiseP
     switch (e.k) {
       case 'const':
         if (e.dtype !== 'f32' && !exactInF32(e.value)) fail(`${e.dtype} constant ${e.value} is not exact in float32`);
+        // JavaScript multiplies by the unrounded constant (1/3) and rounds once; WebAssembly
+        // rounds the constant first: the results may differ in the last bit.
+        if (!exactInF32(e.value)) inexact.add(e);
         return w.const(e.value);
       case 'load': {
         if (e.dtype !== 'f32') fail(`loads a ${e.dtype} buffer`);
@@ -179,7 +185,7 @@ export function planWasmElementwise(body: SExpr, shape: Shape): WasmElementwiseP
         if ((e.op === 'gt' || e.op === 'ge' || e.op === 'eq') && e.args.some((arg) => inexact.has(arg))) {
           // A comparison of a recomputed value against a stored one (max's tie mask) needs the
           // recomputation bit-identical to the kernel that stored it, which may be JavaScript.
-          fail(`compares a value computed with exp, log, tanh or x³, which JavaScript rounds differently`);
+          fail(`compares a value computed with exp, log, tanh, x³ or a constant not exact in float32, which JavaScript rounds differently`);
         }
         if (e.op === 'exp' || e.op === 'log' || e.op === 'tanh' || (e.op === 'pow' && e.attr === 3) || e.args.some((arg) => inexact.has(arg))) inexact.add(e);
         switch (e.op) {

@@ -34,10 +34,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
 import { compileJsEpilogue, compileJsKernel, type CompiledJsEpilogue, type CompiledJsKernel, type TypedArray } from '../../compiler/codegen/js.ts';
-import { planWasmElementwise, type WasmElementwisePlan } from '../../compiler/codegen/wasm/from-kernel.ts';
+import { w } from '../../compiler/codegen/wasm/elementwise.ts';
+import { affineIndex, planWasmElementwise, type WasmElementwisePlan } from '../../compiler/codegen/wasm/from-kernel.ts';
 import type { DType } from '../../compiler/ir/types.ts';
 import { ACC_INPUT, type ElementwiseKernel, type Kernel, type MatmulKernel } from '../../compiler/kernel/kernel.ts';
-import type { IExpr, SExpr } from '../../compiler/kernel/scalar.ts';
+import { castValue, codeDtype, scalarOps, type IExpr, type SExpr } from '../../compiler/kernel/scalar.ts';
 import { bytesPer, type Backend, type CompiledKernel, type HostArray } from '../backend.ts';
 import { createWasmCompute, type ElementwiseKernel as WasmElementwise, type WasmBuffer, type WasmCompute, type WasmComputeOptions } from './index.ts';
 
@@ -110,6 +111,22 @@ export function wasmBackend(compute: WasmCompute, opts: WasmBackendOptions = {})
     return scratch;
   };
 
+  let scaled: Float32Array | undefined;
+  /** A second float32 scratch buffer, for an operand scaled before an accumulating product. */
+  const scaledOf = (n: number): Float32Array => {
+    if (scaled === undefined || scaled.length < n) scaled = allocIn(n, 'f32') as Float32Array;
+    return scaled;
+  };
+  let scaleKernel: { kernel: WasmElementwise; alpha: Float32Array } | undefined;
+  /** dst[0..n) = alpha · src[0..n), in WebAssembly (threads split it when it is large). */
+  const scale = (src: Float32Array, n: number, alpha: number): Float32Array => {
+    const dst = scaledOf(n);
+    scaleKernel ??= { kernel: compute.compileElementwise(w.mul(w.load(0), w.load(1)), ['contiguous', 'broadcast']), alpha: allocIn(1, 'f32') as Float32Array };
+    scaleKernel.alpha[0] = alpha;
+    scaleKernel.kernel.run({ offset: dst.byteOffset, length: n }, [{ offset: src.byteOffset, length: n }, region(scaleKernel.alpha)], n);
+    return dst;
+  };
+
   const allocIn = (size: number, dtype: DType): HostArray => {
     if (dtype === 'f64') return new Float64Array(size);
     const block = compute.alloc(Math.max(1, Math.ceil((size * bytesPer[dtype]) / 4)));
@@ -142,7 +159,7 @@ export function wasmBackend(compute: WasmCompute, opts: WasmBackendOptions = {})
     readSync: (buf) => buf.slice(),
     copy: (src, dst, size) => dst.set(src.subarray(0, size)),
     compile: (kernel: Kernel): WasmCompiledKernel => {
-      if (kernel.kind === 'matmul') return compileMatmul(compute, kernel, minFlops, scratchOf);
+      if (kernel.kind === 'matmul') return compileMatmul(compute, kernel, minFlops, scratchOf, scale);
       if (kernel.kind === 'elementwise') return compileElementwise(compute, kernel, minElements);
       return jsKernel(kernel, kernel.dtype === 'f64' ? 'float64' : 'reductions run in JavaScript');
     },
@@ -195,7 +212,13 @@ function compileElementwise(compute: WasmCompute, k: ElementwiseKernel, minEleme
   return { kernel: k, source: describePlan(plan), path: 'wasm', exec: (ins, out) => run(ins, out) };
 }
 
-function compileMatmul(compute: WasmCompute, k: MatmulKernel, minFlops: number, scratchOf: (n: number) => Float32Array): WasmCompiledKernel {
+function compileMatmul(
+  compute: WasmCompute,
+  k: MatmulKernel,
+  minFlops: number,
+  scratchOf: (n: number) => Float32Array,
+  scale: (src: Float32Array, n: number, alpha: number) => Float32Array,
+): WasmCompiledKernel {
   if (k.dtype !== 'f32') return jsKernel(k, `${k.dtype} kernel`);
   const flops = 2 * k.batch * k.m * k.n * k.k;
   if (flops < minFlops) return jsKernel(k, `${flops} flops (below ${minFlops})`);
@@ -224,9 +247,16 @@ function compileMatmul(compute: WasmCompute, k: MatmulKernel, minFlops: number, 
   }
   const a = k.a;
   const b = k.b;
+  // out = X + α·acc with X the output's own storage (W − lr·dW on a donated W): scale the
+  // smaller operand by α and accumulate the product into the output — no scratch, no pass.
+  const axpy = matchAxpy(k);
+  const elemsA = (batch - 1) * a.batchStride + m * k.k;
+  const elemsB = (batch - 1) * b.batchStride + k.k * n;
+  const scaleA = elemsA <= elemsB;
   const source = [
     `wasm matmul ${batch > 1 ? `${batch}× ` : ''}${m}×${k.k}·${k.k}×${n}${a.transposed ? ' transA' : ''}${b.transposed ? ' transB' : ''}${compute.fma ? ' (fma)' : ' (mul+add)'}, ${compute.threads} thread(s)`,
     `epilogue: ${epilogueSource}`,
+    ...(axpy === undefined ? [] : [`on the output's own storage (in${axpy.x}): out += (α·${scaleA ? 'A' : 'B'})·${scaleA ? 'B' : 'A'}, α = ${axpy.describe}`]),
   ].join('\n');
   return {
     kernel: k,
@@ -236,6 +266,27 @@ function compileMatmul(compute: WasmCompute, k: MatmulKernel, minFlops: number, 
     exec: (ins, out) => {
       let aliased = false;
       for (const i of epilogueInputs) if (ins[i] === out) aliased = true;
+      if (aliased && axpy !== undefined && ins[axpy.x] === out) {
+        const alpha = axpy.alpha(ins);
+        const A = ins[a.input] as Float32Array;
+        const B = ins[b.input] as Float32Array;
+        compute.matmul({
+          a: region(scaleA && alpha !== 1 ? scale(A, elemsA, alpha) : A),
+          b: region(!scaleA && alpha !== 1 ? scale(B, elemsB, alpha) : B),
+          c: region(out),
+          m,
+          n,
+          k: k.k,
+          transA: a.transposed,
+          transB: b.transposed,
+          accumulate: true,
+          batch,
+          strideA: a.batchStride,
+          strideB: b.batchStride,
+          strideC: m * n,
+        });
+        return;
+      }
       const acc = aliased ? scratchOf(total) : out;
       compute.matmul({
         a: region(ins[a.input]!),
@@ -254,6 +305,92 @@ function compileMatmul(compute: WasmCompute, k: MatmulKernel, minFlops: number, 
       if (!plain) epilogue(ins, out, acc);
     },
   };
+}
+
+/**
+ * Recognises an epilogue `X + α·acc` (also `X − α·acc`, `α·acc + X`, products in either order)
+ * where X is a float32 input read at the output's own element and α an expression of scalars
+ * (constants and single elements of inputs). Returns the input holding X and how to compute α.
+ */
+function matchAxpy(k: MatmulKernel): { x: number; alpha: (ins: readonly HostArray[]) => number; describe: string } | undefined {
+  const e = k.epilogue;
+  if (e.k !== 'op' || e.op !== 'add' || e.dtype !== 'f32') return undefined;
+  const identity = (x: SExpr): number | undefined => {
+    if (x.k !== 'load' || x.input === ACC_INPUT || x.dtype !== 'f32') return undefined;
+    const f = affineIndex(x.index, k.shape);
+    if (f === undefined || f.c !== 0) return undefined;
+    let stride = 1;
+    for (let i = k.shape.length - 1; i >= 0; i--) {
+      if (k.shape[i]! > 1 && f.coef[i] !== stride) return undefined;
+      stride *= k.shape[i]!;
+    }
+    return x.input;
+  };
+  const isScalar = (x: SExpr): boolean => {
+    switch (x.k) {
+      case 'const':
+        return true;
+      case 'load': {
+        if (x.input === ACC_INPUT) return false;
+        const f = affineIndex(x.index, k.shape);
+        return f !== undefined && f.coef.every((c) => c === 0);
+      }
+      case 'op':
+        return x.args.every(isScalar);
+      default:
+        return false;
+    }
+  };
+  /** The factor list of a product of scalars and acc, with signs: undefined when not of that form. */
+  const factors = (x: SExpr, sign: number): { sign: number; scalars: SExpr[] } | undefined => {
+    if (x.k === 'load' && x.input === ACC_INPUT) return { sign, scalars: [] };
+    if (x.k !== 'op' || x.dtype !== 'f32') return undefined;
+    if (x.op === 'neg') return factors(x.args[0]!, -sign);
+    if (x.op !== 'mul') return undefined;
+    const [p, q] = x.args;
+    for (const [s, rest] of [[p!, q!], [q!, p!]] as const) {
+      if (!isScalar(s)) continue;
+      const f = factors(rest, sign);
+      if (f) return { sign: f.sign, scalars: [s, ...f.scalars] };
+    }
+    return undefined;
+  };
+  for (const [xe, te] of [[e.args[0]!, e.args[1]!], [e.args[1]!, e.args[0]!]] as const) {
+    const x = identity(xe);
+    if (x === undefined) continue;
+    const f = factors(te, 1);
+    if (f === undefined) continue;
+    const { sign, scalars } = f;
+    return {
+      x,
+      // As the JavaScript epilogue rounds: each scalar product to float32, the sign exact.
+      alpha: (ins) => {
+        let v = 1;
+        for (const s of scalars) v = Math.fround(v * evalScalar(s, ins, k.shape));
+        return sign * v;
+      },
+      describe: `${sign < 0 ? '−' : ''}${scalars.length === 0 ? '1' : `${scalars.length} scalar factor(s)`}`,
+    };
+  }
+  return undefined;
+}
+
+/** Evaluates a scalar-only expression (constants, single elements of inputs) as the JavaScript kernels do. */
+function evalScalar(e: SExpr, ins: readonly HostArray[], shape: readonly number[]): number {
+  switch (e.k) {
+    case 'const':
+      return e.value;
+    case 'load': {
+      const at = affineIndex(e.index, shape)?.c ?? 0; // matchAxpy checked: no coordinate terms
+      return ins[e.input]![at]!;
+    }
+    case 'op': {
+      const v = scalarOps[e.op].evaluate(e.args.map((a) => evalScalar(a, ins, shape)), e.attr);
+      return e.op === 'cast' ? castValue(v, codeDtype[e.attr]!) : e.dtype === 'f32' ? Math.fround(v) : v;
+    }
+    default:
+      throw new Error(`internal: ${e.k} in a scalar epilogue factor`);
+  }
 }
 
 /** Whether `e` loads kernel input `input` anywhere (indices included). */

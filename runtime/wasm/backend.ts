@@ -20,9 +20,11 @@
  *   over the views. Only when the epilogue reads the output's own storage (a donated
  *   parameter, `W − lr·acc`) does the product go to a scratch buffer first.
  * - float32 elementwise kernels of at least `minWasmElements` elements whose body translates
- *   (compiler/codegen/wasm/from-kernel.ts) run as WebAssembly SIMD; the rest, reductions, and
- *   everything small run as the JavaScript kernels over the views — a tiny kernel costs less
- *   in JavaScript than a WebAssembly dispatch.
+ *   (compiler/codegen/wasm/from-kernel.ts) run as WebAssembly SIMD; so do float32 sums over
+ *   leading axes of a plain input (the bias gradient), as a product with a row of ones. The
+ *   rest — maxima, row sums, fused reduction bodies — and everything small run as the
+ *   JavaScript kernels over the views: a tiny kernel costs less in JavaScript than a
+ *   WebAssembly dispatch.
  *
  * Numerics: the WebAssembly matmul accumulates in float32 (the JavaScript one in float64), with
  * the relaxed-SIMD fused multiply-add where the engine validates it (`compute.fma`), else
@@ -37,7 +39,7 @@ import { compileJsEpilogue, compileJsKernel, type CompiledJsEpilogue, type Compi
 import { w } from '../../compiler/codegen/wasm/elementwise.ts';
 import { affineIndex, planWasmElementwise, type WasmElementwisePlan } from '../../compiler/codegen/wasm/from-kernel.ts';
 import type { DType } from '../../compiler/ir/types.ts';
-import { ACC_INPUT, type ElementwiseKernel, type Kernel, type MatmulKernel } from '../../compiler/kernel/kernel.ts';
+import { ACC_INPUT, type ElementwiseKernel, type Kernel, type MatmulKernel, type ReduceKernel } from '../../compiler/kernel/kernel.ts';
 import { castValue, codeDtype, scalarOps, type IExpr, type SExpr } from '../../compiler/kernel/scalar.ts';
 import { bytesPer, type Backend, type CompiledKernel, type HostArray } from '../backend.ts';
 import { createWasmCompute, type ElementwiseKernel as WasmElementwise, type WasmBuffer, type WasmCompute, type WasmComputeOptions } from './index.ts';
@@ -117,6 +119,12 @@ export function wasmBackend(compute: WasmCompute, opts: WasmBackendOptions = {})
     if (scaled === undefined || scaled.length < n) scaled = allocIn(n, 'f32') as Float32Array;
     return scaled;
   };
+  let ones: Float32Array | undefined;
+  /** A float32 buffer of at least `n` ones (column sums as a product with a row of ones). */
+  const onesOf = (n: number): Float32Array => {
+    if (ones === undefined || ones.length < n) (ones = allocIn(n, 'f32') as Float32Array).fill(1);
+    return ones;
+  };
   let scaleKernel: { kernel: WasmElementwise; alpha: Float32Array } | undefined;
   /** dst[0..n) = alpha · src[0..n), in WebAssembly (threads split it when it is large). */
   const scale = (src: Float32Array, n: number, alpha: number): Float32Array => {
@@ -161,7 +169,7 @@ export function wasmBackend(compute: WasmCompute, opts: WasmBackendOptions = {})
     compile: (kernel: Kernel): WasmCompiledKernel => {
       if (kernel.kind === 'matmul') return compileMatmul(compute, kernel, minFlops, scratchOf, scale);
       if (kernel.kind === 'elementwise') return compileElementwise(compute, kernel, minElements);
-      return jsKernel(kernel, kernel.dtype === 'f64' ? 'float64' : 'reductions run in JavaScript');
+      return compileReduce(compute, kernel, minElements, onesOf, scratchOf);
     },
     run: (k, inputs, output) => k.exec(inputs, output),
   };
@@ -210,6 +218,69 @@ function compileElementwise(compute: WasmCompute, k: ElementwiseKernel, minEleme
   if (plan._tag === 'js') return jsKernel(k, plan.reason);
   const { run } = wasmRunner(compute, plan);
   return { kernel: k, source: describePlan(plan), path: 'wasm', exec: (ins, out) => run(ins, out) };
+}
+
+/**
+ * Sums over leading axes (column sums: the bias gradient Σ_batch dY) as the product
+ * ones[1×M]·X[M×N] on the matmul core, then the epilogue; everything else (maxima, rows, fused
+ * bodies, small ones) as the JavaScript reduction.
+ */
+function compileReduce(
+  compute: WasmCompute,
+  k: ReduceKernel,
+  minElements: number,
+  onesOf: (n: number) => Float32Array,
+  scratchOf: (n: number) => Float32Array,
+): WasmCompiledKernel {
+  if (k.dtype !== 'f32') return jsKernel(k, `${k.dtype} kernel`);
+  const total = sizeOfShape(k.shape);
+  if (k.combine !== 'sum') return jsKernel(k, 'maxima run in JavaScript');
+  if (total < minElements) return jsKernel(k, `${total} elements (below ${minElements})`);
+  const body = k.body;
+  if (body.k !== 'load' || body.input === ACC_INPUT || body.dtype !== 'f32') return jsKernel(k, 'the summed body is not a plain float32 load');
+  const f = affineIndex(body.index, k.shape);
+  let stride = 1;
+  let identity = f !== undefined && f.c === 0;
+  for (let i = k.shape.length - 1; i >= 0 && identity; i--) {
+    if (k.shape[i]! > 1 && f!.coef[i] !== stride) identity = false;
+    stride *= k.shape[i]!;
+  }
+  if (!identity) return jsKernel(k, 'the summed input is not read in order');
+  const live = k.shape.map((d, i) => ({ d, i })).filter((x) => x.d > 1);
+  const firstKept = live.findIndex((x) => !k.axes.includes(x.i));
+  if (firstKept >= 0 && live.slice(firstKept).some((x) => k.axes.includes(x.i))) return jsKernel(k, 'sums over trailing axes run in JavaScript');
+  const M = live.filter((x) => k.axes.includes(x.i)).reduce((a, x) => a * x.d, 1);
+  const N = total / M;
+  const epiShape = k.shape.map((d, i) => (k.axes.includes(i) ? 1 : d));
+  const plain = k.epilogue.k === 'load' && k.epilogue.input === ACC_INPUT;
+  const epilogueInputs = k.inputs.map((_, i) => i).filter((i) => readsInput(k.epilogue, i));
+  let epilogue: (ins: readonly HostArray[], out: HostArray, acc: HostArray) => void = () => {};
+  let epilogueSource = 'out = acc';
+  if (!plain) {
+    const plan = planWasmElementwise(k.epilogue, epiShape);
+    if (plan._tag === 'wasm') {
+      epilogue = wasmRunner(compute, plan).run;
+      epilogueSource = describePlan(plan);
+    } else {
+      const js = compileJsEpilogue(k.epilogue, epiShape, k.name);
+      const run: CompiledJsEpilogue = js.run;
+      epilogue = (ins, out, acc) => run(ins as readonly TypedArray[], out, acc);
+      epilogueSource = `JavaScript epilogue (${plan.reason}):\n${js.source}`;
+    }
+  }
+  const input = body.input;
+  return {
+    kernel: k,
+    source: `wasm column sums: ones[1×${M}]·in${input}[${M}×${N}]\nepilogue: ${epilogueSource}`,
+    path: 'wasm',
+    exec: (ins, out) => {
+      let aliased = false;
+      for (const i of epilogueInputs) if (ins[i] === out) aliased = true;
+      const acc = aliased ? scratchOf(N) : out;
+      compute.matmul({ a: region(onesOf(M)), b: region(ins[input]!), c: region(acc), m: 1, n: N, k: M });
+      if (!plain) epilogue(ins, out, acc);
+    },
+  };
 }
 
 function compileMatmul(

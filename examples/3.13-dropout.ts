@@ -8,6 +8,11 @@
  * evaluation). Weights ~ N(0, 0.01²), biases 0; five epochs of the book's `sgd` with learning
  * rate 0.5 on the summed minibatch cross-entropy (the mean gradient times 0.5).
  *
+ * Then the concise version: `nn.dropout(0.2)` and `nn.dropout(0.5)` layers in an
+ * `nn.sequential`, all parameters ~ N(0, 0.01²), `optim.sgd` with learning rate 0.5 and the
+ * library's `train`, which runs the model in train mode and evaluates it in eval mode (where
+ * dropout is the identity).
+ *
  * The masks are drawn inside the compiled step from per-step keys (a counter-based generator),
  * so a run is reproducible.
  *
@@ -16,9 +21,9 @@
  *   npm run example -- 3.13
  */
 import { foldIn, keyFromSeed, normalArray, splitKey, type Key } from '../compiler/random.ts';
-import { evaluate, randomKey, tensor, uniform, type Tensor } from '../src/index.ts';
+import { evaluate, nn, optim, randomKey, tensor, train, uniform, type Tensor } from '../src/index.ts';
 import { array } from '../src/runtime.ts';
-import { exampleOptions, fmtList, loadDataFashionMnist, trainCh3, type F32, type Images, type Labels, type NetMode, type Scores } from './d2l.ts';
+import { bookReporter, exampleOptions, fmtList, loadDataFashionMnist, trainCh3, type F32, type Images, type Labels, type NetMode, type Scores } from './d2l.ts';
 
 const opts = await exampleOptions('3.13');
 
@@ -85,3 +90,28 @@ const loss = (yHat: Scores, y: Labels): F32<['batch']> => yHat.crossEntropy(y, '
 const { trainIter, testIter } = await loadDataFashionMnist(batchSize, opts);
 const scratch = await trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, params, lr, { seed: foldIn(keyFromSeed(13), 0)[0] });
 console.log(`from scratch: final test acc ${scratch.history[scratch.history.length - 1]!.testAcc.toFixed(3)}`);
+
+// ── 3.13.3 Concise ──────────────────────────────────────────────────────────────────────────
+const conciseNet = nn.sequential(
+  nn.flatten(),
+  nn.linear(numInputs, numHiddens1),
+  nn.relu(),
+  nn.dropout(dropProb1),
+  nn.linear(numHiddens1, numHiddens2),
+  nn.relu(),
+  nn.dropout(dropProb2),
+  nn.linear(numHiddens2, 10),
+);
+console.log(String(conciseNet));
+const concise = await train({
+  model: conciseNet,
+  loss: nn.crossEntropy,
+  optimizer: optim.sgd({ lr: 0.5 }),
+  train: trainIter,
+  test: testIter,
+  epochs: numEpochs,
+  params: nn.init.reinit(conciseNet.init(0), 0, nn.init.normal(0, 0.01)), // for param in net.parameters(): init.normal_(param, 0, 0.01)
+  seed: 13,
+  reporter: bookReporter(),
+});
+console.log(`concise: final test acc ${concise.history[concise.history.length - 1]?.testAcc?.toFixed(3)}`);

@@ -19,7 +19,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { foldIn, keyFromSeed, type Key } from '../compiler/random.ts';
-import { describeFallbacks, type Selection } from '../runtime/select.ts';
+import { backendChoiceCodec, describeFallbacks, type BackendChoice, type Selection } from '../runtime/select.ts';
 import { selectBackendNode } from '../runtime/select-node.ts';
 import {
   DataLoader,
@@ -33,15 +33,13 @@ import {
 import { grad, sumAll, type Dims, type Tensor } from '../src/index.ts';
 import { jit } from '../src/jit/jit.ts';
 import { semilogySvg, type LineSeries } from '../src/plot/index.ts';
+import type { TrainEvent, TrainReporter } from '../src/report/index.ts';
 import { array, keyArray, useBackend, type DeviceArray } from '../src/runtime.ts';
 
 // ── Options every example takes ─────────────────────────────────────────────────────────────
 
-/** The backends an example can be asked to run on (see `runtime/select.ts`). */
-export const BACKEND_NAMES = ['cpu', 'gpujs', 'auto'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-
-const backendName = t.keyof({ cpu: null, gpujs: null, auto: null }, `one of ${BACKEND_NAMES.join(', ')}`);
+/** The backends an example can be asked to run on: `runtime/select.ts`'s choices. */
+export const BACKEND_NAMES: readonly BackendChoice[] = Object.keys(backendChoiceCodec.keys).filter((k): k is BackendChoice => backendChoiceCodec.is(k));
 
 /** `FUSEGRAD_FAST`: unset, empty, `0`/`false` (off) or `1`/`true` (on). */
 const fastEnv = t.union([t.undefined, t.keyof({ '': null, '0': null, '1': null, false: null, true: null })]);
@@ -63,8 +61,8 @@ export interface ExampleFlags {
    * `FUSEGRAD_FAST=1`). Each example says what it shortens.
    */
   readonly fast: boolean;
-  /** Where programs run: `cpu` (default), `gpujs` or `auto`. */
-  readonly backend: BackendName;
+  /** Where programs run: `cpu` (default), `wasm`, `gpujs` or `auto`. */
+  readonly backend: BackendChoice;
   /** Where figures go (default `examples/out`). */
   readonly outDir: string;
 }
@@ -79,7 +77,7 @@ export const DEFAULT_OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url))
 
 const usage = (section: string): string =>
   [
-    `usage: npm run example -- ${section} [--fast] [--backend cpu|gpujs|auto] [--out <dir>]`,
+    `usage: npm run example -- ${section} [--fast] [--backend ${BACKEND_NAMES.join('|')}] [--out <dir>]`,
     '  --fast           fewer samples or epochs (also FUSEGRAD_FAST=1)',
     `  --backend <name> where programs run: ${BACKEND_NAMES.join(', ')} (default cpu)`,
     `  --out <dir>      where figures are written (default ${relative(process.cwd(), DEFAULT_OUT_DIR) || '.'})`,
@@ -107,8 +105,8 @@ export function decodeExampleFlags(
   if (flags.right.help === true) return E.right('help');
   const fast = fastEnv.decode(env['FUSEGRAD_FAST']);
   if (E.isLeft(fast)) return E.left(`FUSEGRAD_FAST: expected 0, 1, true or false, got ${JSON.stringify(env['FUSEGRAD_FAST'])}`);
-  const backend = backendName.decode(flags.right.backend ?? 'cpu');
-  if (E.isLeft(backend)) return E.left(`--backend: expected ${backendName.name}, got ${JSON.stringify(flags.right.backend)}`);
+  const backend = backendChoiceCodec.decode(flags.right.backend ?? 'cpu');
+  if (E.isLeft(backend)) return E.left(`--backend: expected one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(flags.right.backend)}`);
   if (flags.right.out === '') return E.left('--out: expected a directory, got an empty text');
   return E.right({
     section,
@@ -389,6 +387,19 @@ export async function trainCh3<P extends ParamTree, A extends ParamArrays>(
   return { params: current, history };
 }
 
+
+/**
+ * A reporter for the library's `train` (the concise sections' `train_ch3`) that prints the
+ * book's line per epoch: `epoch k, loss x, train acc a, test acc b` (mean loss per sample),
+ * and the epoch's time.
+ */
+export function bookReporter(): TrainReporter {
+  return (e: TrainEvent) => {
+    if (e.type !== 'epochEnd') return;
+    const test = e.testAcc === undefined ? '' : `, test acc ${fixed(e.testAcc, 3)}`;
+    console.log(`epoch ${e.epoch}, loss ${fixed(e.trainLoss, 4)}, train acc ${fixed(e.trainAcc, 3)}${test}, ${fixed(e.seconds, 1)} sec`);
+  };
+}
 
 // ── Plots (3.11, 3.12) ──────────────────────────────────────────────────────────────────────
 

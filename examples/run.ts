@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BACKEND_NAMES } from './d2l.ts';
 
 const EXAMPLES_DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -43,7 +44,7 @@ const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) =
 if (isMain) {
   const [section, ...flags] = process.argv.slice(2);
   if (section === undefined || section === '--help' || section === '-h') {
-    console.log('usage: npm run example -- <section> [--fast] [--backend cpu|gpujs|auto] [--out <dir>]\n');
+    console.log(`usage: npm run example -- <section> [--fast] [--backend ${BACKEND_NAMES.join('|')}] [--out <dir>]\n`);
     for (const e of listExamples()) console.log(`  ${e.section.padEnd(5)} examples/${e.file.slice(EXAMPLES_DIR.length)}`);
     process.exit(section === undefined ? 2 : 0);
   }

@@ -103,6 +103,25 @@ const cases: readonly Case[] = [
     },
   },
   {
+    section: '3.3',
+    data: false,
+    figures: [],
+    check: (s) => {
+      assert.match(s, /^Sequential\(\n {2}\(0\): Linear\(in_features=2, out_features=1, bias=True\)\n\)$/m);
+      assert.match(s, /^Sequential\(\n {2}\(linear\): Linear\(in_features=2, out_features=1, bias=True\)\n\)$/m);
+      assert.match(s, /^Linear\(in_features=2, out_features=1, bias=True\)$/m);
+      assert.match(s, /^groups: weight in group 0, bias in group 1; learning rates \[0.03, 0.01\]$/m);
+      assert.equal(allNumbers(s, /^epoch (\d), loss: ([\d.]+)$/gm).length, 3);
+      const w = list(/^true_w .* weight (\[.*\])$/m.exec(s)?.[1] ?? '');
+      assertNear(w[0]!, 2, 0.01, 'weight[0]');
+      assertNear(w[1]!, -3.4, 0.01, 'weight[1]');
+      assertNear(numbers(s, /^true_b 4.2 bias ([\d.-]+)/m)[0]!, 4.2, 0.01, 'bias');
+      const [loss] = numbers(s, /^train loss \(squared loss \/ 2, all 1000 samples\): ([\d.e-]+)$/m);
+      assert.ok(loss! < 1e-4, `loss ${loss}`);
+      assert.match(s, /^epoch 4 with lr 0.003: loss [\d.]+; programs compiled: 1$/m);
+    },
+  },
+  {
     section: '3.5',
     data: true,
     figures: ['3.5-fashion-mnist.svg'],
@@ -128,6 +147,17 @@ const cases: readonly Case[] = [
     },
   },
   {
+    section: '3.7',
+    data: true,
+    figures: [],
+    check: (s) => {
+      assert.match(s, /^ {2}\(flatten\): Flatten\(start_dim=1, end_dim=-1\)$/m);
+      assert.equal(allNumbers(s, /^epoch (\d)/gm).length, 5);
+      // Fast mode: 6000 training images. The full run reaches 0.83.
+      assert.ok(lastEpoch(s).testAcc >= 0.7, `test acc ${lastEpoch(s).testAcc}`);
+    },
+  },
+  {
     section: '3.8',
     data: false,
     figures: ['3.8-relu.svg', '3.8-sigmoid.svg', '3.8-tanh.svg'],
@@ -146,6 +176,17 @@ const cases: readonly Case[] = [
       const { loss, testAcc } = lastEpoch(s);
       assert.ok(testAcc >= 0.55, `test acc ${testAcc}`);
       assert.ok(loss < 1.5, `loss ${loss}`);
+    },
+  },
+  {
+    section: '3.10',
+    data: true,
+    figures: [],
+    check: (s) => {
+      assert.match(s, /^ {2}\(2\): ReLU\(\)$/m);
+      // Fast mode: 2 epochs on 6000 images. The full run reaches 0.85.
+      const { testAcc } = lastEpoch(s);
+      assert.ok(testAcc >= 0.55, `test acc ${testAcc}`);
     },
   },
   {
@@ -168,12 +209,14 @@ const cases: readonly Case[] = [
   {
     section: '3.12',
     data: false,
-    figures: ['3.12-scratch-lambda-0.svg', '3.12-scratch-lambda-3.svg'],
+    figures: ['3.12-scratch-lambda-0.svg', '3.12-scratch-lambda-3.svg', '3.12-concise-wd-0.svg', '3.12-concise-wd-3.svg'],
     check: (s) => {
-      const [noDecay] = numbers(s, /^lambda 0: L2 norm of w: ([\d.e+-]+)/m);
-      const [decay] = numbers(s, /^lambda 3: L2 norm of w: ([\d.e+-]+)/m);
-      assert.ok(noDecay! > 5, `‖w‖ without decay ${noDecay}`);
-      assert.ok(decay! < 0.2, `‖w‖ with λ = 3 ${decay}`);
+      for (const prefix of ['lambda', 'weight decay']) {
+        const [noDecay] = numbers(s, new RegExp(`^${prefix} 0: L2 norm of w: ([\\d.e+-]+)`, 'm'));
+        const [decay] = numbers(s, new RegExp(`^${prefix} 3: L2 norm of w: ([\\d.e+-]+)`, 'm'));
+        assert.ok(noDecay! > 5, `${prefix}: ‖w‖ without decay ${noDecay}`);
+        assert.ok(decay! < 0.2, `${prefix}: ‖w‖ with λ = 3 ${decay}`);
+      }
     },
   },
   {
@@ -188,6 +231,9 @@ const cases: readonly Case[] = [
       // Fast mode: 2 epochs on 6000 images (dropout learns slowly at first). The full run reaches 0.84.
       const acc = numbers(s, /^from scratch: final test acc ([\d.]+)/m)[0]!;
       assert.ok(acc >= 0.3, `test acc ${acc}`);
+      assert.match(s, /^ {2}\(6\): Dropout\(p=0.5, inplace=False\)$/m);
+      const concise = numbers(s, /^concise: final test acc ([\d.]+)/m)[0]!;
+      assert.ok(concise >= 0.3, `concise test acc ${concise}`);
     },
   },
   {
@@ -267,7 +313,7 @@ describe('example flags', () => {
 
   it('rejects bad flags with a message naming them', () => {
     const cases: ReadonlyArray<readonly [readonly string[], Readonly<Record<string, string>>, RegExp]> = [
-      [['--backend', 'tpu'], {}, /^--backend: expected one of cpu, gpujs, auto, got "tpu"$/],
+      [['--backend', 'tpu'], {}, /^--backend: expected one of cpu, (\w+, )*gpujs, (\w+, )*auto, got "tpu"$/],
       [['--fsat'], {}, /--fsat/],
       [['--out', ''], {}, /^--out: expected a directory/],
       [['3.2'], {}, /positional/i],

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { CheckpointError } from '../io/checkpoint.ts';
 import { DataError } from '../data/errors.ts';
 import type { CliContext, Command } from './command.ts';
-import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from './errors.ts';
+import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, isErrno } from './errors.ts';
 import { suggest } from './flags.ts';
 
 /** A command's name and summary, and how to load it (on demand: each pulls in a different part of the library). */
@@ -61,6 +61,18 @@ export function mainHelp(): string {
   ].join('\n');
 }
 
+let pipeGuard = false;
+
+/** `fusegrad eval | head` closes our stdout early: stop quietly instead of dying on EPIPE. */
+function quietOnClosedPipe(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  process.stdout.on('error', (e) => {
+    if (isErrno(e, 'EPIPE')) process.exit(0);
+    throw e;
+  });
+}
+
 /** Prints an error: one line, then any detail. */
 function report(ctx: CliContext, command: string, message: string, detail = ''): void {
   ctx.stderr.write(`${command}: error: ${message}\n${detail === '' ? '' : `${detail}\n`}`);
@@ -71,6 +83,7 @@ function report(ctx: CliContext, command: string, message: string, detail = ''):
  * SIGINT handler for the duration of the command.
  */
 export async function main(argv: readonly string[], io: Partial<Pick<CliContext, 'stdout' | 'stderr' | 'env'>> = {}): Promise<number> {
+  if (io.stdout === undefined) quietOnClosedPipe();
   const controller = new AbortController();
   const ctx: CliContext = { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, env: io.env ?? process.env, signal: controller.signal };
   const [name, ...rest] = argv;

@@ -22,6 +22,9 @@ import { sequential } from '../nn/sequential.ts';
 import { unflattenTree } from '../nn/tree.ts';
 import type { Dims } from '../tensor/dims.ts';
 import { Tensor, type FloatDType } from '../tensor/tensor.ts';
+import { crossEntropy, type Loss } from '../nn/losses.ts';
+import type { Optimizer } from '../optim/optimizer.ts';
+import { adam, rmsprop, sgd } from '../optim/rules.ts';
 import type { ModelName, TrainConfig } from './config.ts';
 
 /** One layer of a sequential model. */
@@ -161,4 +164,22 @@ export function graphOf(plan: ModelPlan, batch: number, dtype: DType = 'f32', tr
   const key = hasDropout ? op.input('key', [2], 'i32') : undefined;
   const out = forwardGraph(plan, new Map(params.map((p) => [p.name, p.node])), x, key);
   return { loss: lossGraph(plan, out, y), params, x, y, key };
+}
+
+/** The optimizer of a configuration. */
+export function optimizerOf(c: TrainConfig): Optimizer {
+  switch (c.optimizer) {
+    case 'sgd':
+      return sgd({ lr: c.lr, weightDecay: c.weightDecay });
+    case 'adam':
+      return adam({ lr: c.lr, weightDecay: c.weightDecay });
+    case 'rmsprop':
+      return rmsprop({ lr: c.lr, weightDecay: c.weightDecay });
+  }
+}
+
+/** The loss of a plan as a `src/nn` loss over int labels. */
+export function lossOf(plan: ModelPlan): Loss<'i32'> {
+  if (plan.loss === 'crossEntropy') return (yHat, y) => crossEntropy(yHat, y);
+  return (yHat, y) => new Tensor<[], 'f32'>(lossGraph(plan, yHat.node, y.node));
 }

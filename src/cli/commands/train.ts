@@ -22,14 +22,10 @@ import { MODEL_FILE } from '../../io/checkpoint.ts';
 import { decodeMetricsJson, METRICS_JSON, writeMetrics, type MetricsRow } from '../../io/metrics.ts';
 import type { AnyLayer, ParamArrays } from '../../nn/layer.ts';
 import { normal, reinit, zeros } from '../../nn/init.ts';
-import type { Loss } from '../../nn/losses.ts';
-import { crossEntropy } from '../../nn/losses.ts';
-import type { Optimizer, StateArrays } from '../../optim/optimizer.ts';
-import { adam, rmsprop, sgd } from '../../optim/rules.ts';
-import { consoleReporter } from '../../report/console.ts';
+import type { StateArrays } from '../../optim/optimizer.ts';
+import { consoleReporter, type ReporterStream } from '../../report/console.ts';
 import { epochMetricsRow, type TrainEvent } from '../../report/events.ts';
 import { trainEvents, type TrainProgress } from '../../train/loop.ts';
-import { Tensor } from '../../tensor/tensor.ts';
 import { fromHost, type DeviceArray } from '../../../runtime/array.ts';
 import { backendFlag, withBackend } from '../backend.ts';
 import { defineCommand, type CliContext } from '../command.ts';
@@ -50,27 +46,9 @@ import { curvesSvg } from '../curves.ts';
 import { locateFashionMnist } from '../data.ts';
 import { CliError, EXIT_INTERRUPTED, messageOf } from '../errors.ts';
 import { kebab, nonEmptyText, nonNegativeNumber, positiveInt, positiveNumber, runName, seedCodec, dropProbability } from '../flags.ts';
-import { architectureOf, lossGraph, netOf, planOfConfig, type ModelPlan } from '../models.ts';
+import { architectureOf, lossOf, netOf, optimizerOf, planOfConfig } from '../models.ts';
 import { createRunDir, DEFAULT_RUNS_DIR, resolveRunDir, RUN_FILES } from '../runs.ts';
 import { captureState, readTrainCheckpoint, tensorsToTree, writeTrainCheckpoint, type TrainCheckpoint } from '../train-state.ts';
-
-/** The optimizer of a configuration. */
-export function optimizerOf(c: TrainConfig): Optimizer {
-  switch (c.optimizer) {
-    case 'sgd':
-      return sgd({ lr: c.lr, weightDecay: c.weightDecay });
-    case 'adam':
-      return adam({ lr: c.lr, weightDecay: c.weightDecay });
-    case 'rmsprop':
-      return rmsprop({ lr: c.lr, weightDecay: c.weightDecay });
-  }
-}
-
-/** The loss of a plan as a `src/nn` loss over int labels. */
-export function lossOf(plan: ModelPlan): Loss<'i32'> {
-  if (plan.loss === 'crossEntropy') return (yHat, y) => crossEntropy(yHat, y);
-  return (yHat, y) => new Tensor<[], 'f32'>(lossGraph(plan, yHat.node, y.node));
-}
 
 const trainFlags = {
   model: { codec: modelCodec, help: 'linreg, softmax, mlp or mlp-dropout', placeholder: '<name>', defaultText: DEFAULT_TRAIN_CONFIG.model },
@@ -172,6 +150,22 @@ async function prepareRun(flags: TrainFlagValues, ctx: CliContext, runsDir: stri
   };
 }
 
+/**
+ * The progress stream with a usable width: a pseudo-terminal without a size (`script`, some CI
+ * runners) reports 0 columns, which would cut the bar to nothing.
+ */
+function terminalStream(stream: ReporterStream): ReporterStream {
+  return {
+    write: (chunk: string) => stream.write(chunk),
+    get isTTY() {
+      return stream.isTTY === true;
+    },
+    get columns() {
+      return stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80;
+    },
+  };
+}
+
 /** Epoch events carry the run's total epochs (the loop sees one epoch per call). */
 function withTotal(e: TrainEvent, total: number): TrainEvent {
   switch (e.type) {
@@ -244,7 +238,7 @@ export const trainCommand = defineCommand({
         say(`resuming ${dir} after epoch ${m.epochs_done}${m.steps_done > 0 ? `, step ${m.steps_done}` : ''}`);
       }
 
-      const report = consoleReporter(ctx.stdout, { progress: ctx.stderr, env: ctx.env });
+      const report = consoleReporter(ctx.stdout, { progress: terminalStream(ctx.stderr), env: ctx.env });
       const trainLoader = dataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
       const testLoader = dataLoader(data.test, { batchSize: 1000 });
       const save = async (): Promise<void> => {

@@ -4,13 +4,20 @@
  *
  * Buffers are typed arrays, as on the JavaScript backend, so every JavaScript kernel runs on
  * them unchanged:
- * - float32, int32 and bool buffers are `Float32Array` / `Int32Array` / `Uint8Array` views of
- *   the compute core's shared memory (one arena block each, freed when the view is garbage
- *   collected). Float32 ones are what the WebAssembly kernels read and write (the view's
- *   `byteOffset` is the address); int32 and bool ones (labels, masks, keys) live there too, so
- *   that a kernel that starts reading them in WebAssembly needs no copy and all of a
- *   program's memory is in one place.
- * - float64 buffers are plain `Float64Array`s: float64 stays on the exact JavaScript path.
+ * - float32 arrays of at least `minResidentElements` elements are `Float32Array` views of the
+ *   compute core's shared memory (one arena block each; the view's `byteOffset` is the address
+ *   the WebAssembly kernels use). Program scratch buffers, uploads and donated parameters are
+ *   of this kind, so a training step copies nothing.
+ * - smaller float32 arrays (a loss, a bias), int32 and bool arrays (labels, masks, keys) and
+ *   float64 arrays (the exact JavaScript path) are plain typed arrays. A WebAssembly kernel that
+ *   reads a plain float32 array copies it into a staging block of its own first.
+ *
+ * Freeing: a block goes back to the arena when its view is garbage collected, through a
+ * FinalizationRegistry. Finalizers only run when the event loop turns, so a synchronous loop
+ * that never yields (`for (…) step()` without an `await`) would pile up blocks of arrays it
+ * dropped; small arrays therefore never use the arena, and after `maxPendingBytes` of blocks
+ * handed out with no finalizer run, new arrays are plain typed arrays (staged on use) until one
+ * runs. Donated parameters and reused input arrays (`DeviceArray.write`) allocate nothing.
  *
  * Kernels:
  * - matrix products of float32 with at least `minWasmFlops` flops run on `compute.matmul`
@@ -41,7 +48,7 @@ import { affineIndex, planWasmElementwise, type WasmElementwisePlan } from '../.
 import type { DType } from '../../compiler/ir/types.ts';
 import { ACC_INPUT, type ElementwiseKernel, type Kernel, type MatmulKernel, type ReduceKernel } from '../../compiler/kernel/kernel.ts';
 import { castValue, codeDtype, scalarOps, type IExpr, type SExpr } from '../../compiler/kernel/scalar.ts';
-import { bytesPer, type Backend, type CompiledKernel, type HostArray } from '../backend.ts';
+import { hostArray, type Backend, type CompiledKernel, type HostArray } from '../backend.ts';
 import { createWasmCompute, type ElementwiseKernel as WasmElementwise, type WasmBuffer, type WasmCompute, type WasmComputeOptions } from './index.ts';
 
 /** Options of {@link wasmBackend}. */
@@ -53,6 +60,17 @@ export interface WasmBackendOptions {
   readonly minWasmElements?: number;
   /** Matrix products below this many flops (2·batch·m·n·k) stay on JavaScript (default 32768). */
   readonly minWasmFlops?: number;
+  /**
+   * Float32 arrays of at least this many elements live in the WebAssembly memory (default
+   * 1024); smaller ones are plain typed arrays, copied in when a WebAssembly kernel reads them.
+   */
+  readonly minResidentElements?: number;
+  /**
+   * After this many bytes of arrays were put in the WebAssembly memory without a finalizer
+   * running (a synchronous loop that never yields), new arrays are plain typed arrays until
+   * one runs (default 256 MiB). See the module comment.
+   */
+  readonly maxPendingBytes?: number;
 }
 
 /** Options of {@link createWasmBackend}: the compute core's and the backend's. */
@@ -80,6 +98,8 @@ export interface WasmBackend extends Backend<HostArray, WasmCompiledKernel> {
 
 const DEFAULT_MIN_ELEMENTS = 4096;
 const DEFAULT_MIN_FLOPS = 32768;
+const DEFAULT_MIN_RESIDENT = 1024;
+const DEFAULT_MAX_PENDING = 256 * 2 ** 20;
 
 /**
  * The backend, or why it cannot run here (no WebAssembly SIMD, no shared memory — browsers
@@ -104,45 +124,85 @@ export async function createWasmBackend(opts: CreateWasmBackendOptions = {}): Pr
 export function wasmBackend(compute: WasmCompute, opts: WasmBackendOptions = {}): WasmBackend {
   const minElements = opts.minWasmElements ?? DEFAULT_MIN_ELEMENTS;
   const minFlops = opts.minWasmFlops ?? DEFAULT_MIN_FLOPS;
+  const minResident = opts.minResidentElements ?? DEFAULT_MIN_RESIDENT;
+  const maxPending = opts.maxPendingBytes ?? DEFAULT_MAX_PENDING;
+  /** Bytes given to arrays in WebAssembly memory since finalizers last ran (see the module comment). */
+  let pending = 0;
   // Arena blocks go back when their view is collected.
-  const blocks = new FinalizationRegistry<number>((offset) => compute.free({ offset, length: 0 }));
+  const blocks = new FinalizationRegistry<number>((offset) => {
+    pending = 0;
+    compute.free({ offset, length: 0 });
+  });
+  /** A zero-filled array in the WebAssembly memory, its block freed when the view is collected. */
+  const wasmArray = (size: number): Float32Array => {
+    const block = compute.alloc(Math.max(1, size));
+    const view = new Float32Array(compute.memory.buffer, block.offset, size);
+    view.fill(0); // arena blocks are reused: the contents are whatever was there
+    blocks.register(view, block.offset);
+    return view;
+  };
   let scratch: Float32Array | undefined;
   /** A float32 scratch buffer of at least `n` elements (one per backend: kernels run one at a time). */
   const scratchOf = (n: number): Float32Array => {
-    if (scratch === undefined || scratch.length < n) scratch = allocIn(n, 'f32') as Float32Array;
+    if (scratch === undefined || scratch.length < n) scratch = wasmArray(n);
     return scratch;
   };
 
   let scaled: Float32Array | undefined;
   /** A second float32 scratch buffer, for an operand scaled before an accumulating product. */
   const scaledOf = (n: number): Float32Array => {
-    if (scaled === undefined || scaled.length < n) scaled = allocIn(n, 'f32') as Float32Array;
+    if (scaled === undefined || scaled.length < n) scaled = wasmArray(n);
     return scaled;
   };
   let ones: Float32Array | undefined;
   /** A float32 buffer of at least `n` ones (column sums as a product with a row of ones). */
   const onesOf = (n: number): Float32Array => {
-    if (ones === undefined || ones.length < n) (ones = allocIn(n, 'f32') as Float32Array).fill(1);
+    if (ones === undefined || ones.length < n) (ones = wasmArray(n)).fill(1);
     return ones;
   };
   let scaleKernel: { kernel: WasmElementwise; alpha: Float32Array } | undefined;
   /** dst[0..n) = alpha · src[0..n), in WebAssembly (threads split it when it is large). */
   const scale = (src: Float32Array, n: number, alpha: number): Float32Array => {
     const dst = scaledOf(n);
-    scaleKernel ??= { kernel: compute.compileElementwise(w.mul(w.load(0), w.load(1)), ['contiguous', 'broadcast']), alpha: allocIn(1, 'f32') as Float32Array };
+    scaleKernel ??= { kernel: compute.compileElementwise(w.mul(w.load(0), w.load(1)), ['contiguous', 'broadcast']), alpha: wasmArray(1) };
     scaleKernel.alpha[0] = alpha;
     scaleKernel.kernel.run({ offset: dst.byteOffset, length: n }, [{ offset: src.byteOffset, length: n }, region(scaleKernel.alpha)], n);
     return dst;
   };
 
   const allocIn = (size: number, dtype: DType): HostArray => {
-    if (dtype === 'f64') return new Float64Array(size);
-    const block = compute.alloc(Math.max(1, Math.ceil((size * bytesPer[dtype]) / 4)));
-    const mem = compute.memory.buffer;
-    const view = dtype === 'f32' ? new Float32Array(mem, block.offset, size) : dtype === 'i32' ? new Int32Array(mem, block.offset, size) : new Uint8Array(mem, block.offset, size);
-    view.fill(0); // arena blocks are reused: the contents are whatever was there
-    blocks.register(view, block.offset);
-    return view;
+    if (dtype !== 'f32' || size < minResident || pending > maxPending) return hostArray(dtype, size);
+    pending += 4 * size;
+    return wasmArray(size);
+  };
+
+  /**
+   * Wraps a kernel that runs in WebAssembly so that float32 arrays outside the memory (small
+   * ones, or made while finalizers were behind) are copied into per-kernel staging blocks
+   * first, and a staged output copied back afterwards. Arrays in the memory pass straight
+   * through: the check is one `instanceof` per input.
+   */
+  const staged = (exec: WasmCompiledKernel['exec']): WasmCompiledKernel['exec'] => {
+    const stage: (Float32Array | undefined)[] = [];
+    let outStage: Float32Array | undefined;
+    const wins: HostArray[] = [];
+    return (ins, out) => {
+      wins.length = ins.length;
+      for (let i = 0; i < ins.length; i++) {
+        const b = ins[i]!;
+        if (b instanceof Float32Array && !(b.buffer instanceof SharedArrayBuffer)) {
+          let st = stage[i];
+          if (st === undefined || st.length !== b.length) st = stage[i] = wasmArray(b.length);
+          st.set(b);
+          wins[i] = st;
+        } else wins[i] = b;
+      }
+      if (out instanceof Float32Array && !(out.buffer instanceof SharedArrayBuffer)) {
+        if (outStage === undefined || outStage.length !== out.length) outStage = wasmArray(out.length);
+        exec(wins, outStage);
+        out.set(outStage);
+      } else exec(wins, out);
+    };
   };
 
   const write = (buf: HostArray, data: ArrayLike<number>, offset: number, dtype: DType): void => {
@@ -167,9 +227,13 @@ export function wasmBackend(compute: WasmCompute, opts: WasmBackendOptions = {})
     readSync: (buf) => buf.slice(),
     copy: (src, dst, size) => dst.set(src.subarray(0, size)),
     compile: (kernel: Kernel): WasmCompiledKernel => {
-      if (kernel.kind === 'matmul') return compileMatmul(compute, kernel, minFlops, scratchOf, scale);
-      if (kernel.kind === 'elementwise') return compileElementwise(compute, kernel, minElements);
-      return compileReduce(compute, kernel, minElements, onesOf, scratchOf);
+      const c =
+        kernel.kind === 'matmul'
+          ? compileMatmul(compute, kernel, minFlops, scratchOf, scale)
+          : kernel.kind === 'elementwise'
+            ? compileElementwise(compute, kernel, minElements)
+            : compileReduce(compute, kernel, minElements, onesOf, scratchOf);
+      return c.path === 'wasm' ? { ...c, exec: staged(c.exec) } : c;
     },
     run: (k, inputs, output) => k.exec(inputs, output),
   };

@@ -46,7 +46,8 @@ let eager: { threads: number; backend: WasmBackend }[] = [];
 
 before(async () => {
   computes = await Promise.all([1, 2].map((threads) => createWasmCompute({ threads })));
-  eager = computes.map((c) => ({ threads: c.threads, backend: wasmBackend(c, { minWasmElements: 0, minWasmFlops: 0 }) }));
+  // One thread: every float32 array in the WebAssembly memory; two: small ones plain and staged.
+  eager = computes.map((c) => ({ threads: c.threads, backend: wasmBackend(c, { minWasmElements: 0, minWasmFlops: 0, ...(c.threads === 1 ? { minResidentElements: 0 } : {}) }) }));
 });
 after(async () => {
   await Promise.all(computes.map((c) => c.dispose()));
@@ -54,7 +55,7 @@ after(async () => {
 
 describe('wasm backend: compiled programs equal the reference evaluator (f32)', () => {
   for (const threads of [1, 2]) {
-    it(`random graphs and their gradients, every translatable kernel in WebAssembly, ${threads} thread(s)`, () => {
+    it(`random graphs and their gradients, every translatable kernel in WebAssembly, ${threads} thread(s), ${threads === 1 ? 'all arrays in its memory' : 'small arrays staged'}`, () => {
       const { backend } = eager.find((e) => e.threads === threads)!;
       let kernels = 0;
       let inWasm = 0;
@@ -195,41 +196,68 @@ describe('wasm backend: buffers', () => {
     assert.throws(() => xb.write([1, 2], 11), RangeError);
   });
 
-  it('WebAssembly memory and live arrays stay constant over 5,000 training steps', async () => {
+  it('WebAssembly memory and live arrays stay constant over 3,000 training steps (parameters donated)', async () => {
     const compute = await createWasmCompute({ threads: 2 });
     computes.push(compute);
-    const backend = wasmBackend(compute, { minWasmElements: 0, minWasmFlops: 0 });
-    const x = op.input('x', [64, 32], 'f32');
-    const yv = op.input('y', [64, 1], 'f32');
-    const wi = op.input('w', [32, 1], 'f32');
-    const bi = op.input('b', [1], 'f32');
-    const lri = op.input('lr', [], 'f32');
-    const loss = op.mean(op.square(op.sub(op.add(op.matmul(x, wi), bi), yv)));
-    const [gw, gb] = grad(loss, [wi, bi]);
-    const prog = compileProgram([op.sub(wi, op.mul(lri, gw!)), op.sub(bi, op.mul(lri, gb!)), loss], [wi, bi, x, yv, lri], backend, { donate: new Set(['w', 'b']) });
-    const xs = fromHost(backend, normalArray(keyFromSeed(3), 64 * 32), [64, 32], 'f32');
-    const ys = fromHost(backend, normalArray(keyFromSeed(4), 64), [64, 1], 'f32');
-    const lrv = fromHost(backend, [0.01], [], 'f32');
-    let w = fromHost(backend, new Float32Array(32), [32, 1], 'f32');
-    let b = fromHost(backend, [0], [1], 'f32');
+    const backend = wasmBackend(compute);
+    const { prog, args } = regression(backend, true);
+    let [w, b] = args;
     const live: number[] = [];
     const arrays: number[] = [];
-    for (let s = 0; s < 5000; s++) {
-      const [w1, b1, l] = prog.run([w, b, xs, ys, lrv]);
+    for (let s = 0; s < 3000; s++) {
+      const [w1, b1, l] = prog.run([w!, b!, ...args.slice(2)]);
       w = w1!;
       b = b1!;
       l!.item();
-      if (s === 499 || s === 4999) {
+      if (s === 299 || s === 2999) {
         await settle();
         live.push(backend.compute.stats().live);
         arrays.push(memory().arrays);
       }
     }
-    // A leak of one block or array per step would add 4,500; finalizers may lag by a few.
-    assert.ok(live[1]! <= live[0]! + 64 * 16, `WebAssembly bytes in use ${live.join(' → ')}`);
+    assert.ok((w!.buffer as Float32Array).buffer instanceof SharedArrayBuffer, 'the weights live in the WebAssembly memory');
+    // A leak of one block or array per step would add 2,700; finalizers may lag by a few.
+    assert.ok(live[1]! <= live[0]! + 64 * 1024, `WebAssembly bytes in use ${live.join(' → ')}`);
     assert.ok(arrays[1]! <= arrays[0]! + 16, `live arrays ${arrays.join(' → ')}`);
   });
+
+  it('a synchronous loop that drops big outputs stops filling the WebAssembly memory past maxPendingBytes', async () => {
+    const compute = await createWasmCompute({ threads: 1 });
+    computes.push(compute);
+    const backend = wasmBackend(compute, { maxPendingBytes: 2 ** 20 });
+    const { prog, args } = regression(backend, false);
+    const before = compute.stats().live;
+    let last: DeviceArray[] = [];
+    // 400 steps, each a new 64 KiB weight array, with no await: no finalizer can run.
+    for (let s = 0; s < 400; s++) last = prog.run(args);
+    const grown = compute.stats().live - before;
+    assert.ok(grown <= 2 ** 20 + 2 ** 18, `WebAssembly memory grew by ${grown} bytes`);
+    const reference = regression(cpu, false);
+    const want = reference.prog.run(reference.args)[0]!.dataSync();
+    assert.ok(maxRelError(last[0]!.dataSync(), want) <= 1e-5);
+    await settle();
+  });
 });
+
+/** Linear regression with a 128×128 weight (64 KiB: in the WebAssembly memory), batch 32. */
+function regression(backend: Backend, donate: boolean): { prog: Program; args: DeviceArray[] } {
+  const x = op.input('x', [32, 128], 'f32');
+  const yv = op.input('y', [32, 128], 'f32');
+  const wi = op.input('w', [128, 128], 'f32');
+  const bi = op.input('b', [128], 'f32');
+  const lri = op.input('lr', [], 'f32');
+  const loss = op.mean(op.square(op.sub(op.add(op.matmul(x, wi), bi), yv)));
+  const [gw, gb] = grad(loss, [wi, bi]);
+  const prog = compileProgram([op.sub(wi, op.mul(lri, gw!)), op.sub(bi, op.mul(lri, gb!)), loss], [wi, bi, x, yv, lri], backend, donate ? { donate: new Set(['w', 'b']) } : {});
+  const args = [
+    fromHost(backend, new Float32Array(128 * 128), [128, 128], 'f32'),
+    fromHost(backend, new Float32Array(128), [128], 'f32'),
+    fromHost(backend, normalArray(keyFromSeed(3), 32 * 128), [32, 128], 'f32'),
+    fromHost(backend, normalArray(keyFromSeed(4), 32 * 128), [32, 128], 'f32'),
+    fromHost(backend, [0.01], [], 'f32'),
+  ];
+  return { prog, args };
+}
 
 describe('wasm backend: creation', () => {
   it('createWasmBackend names its thread count and runs a program', async () => {

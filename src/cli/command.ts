@@ -22,6 +22,8 @@ export interface PositionalSpec {
   readonly name: string;
   readonly help: string;
   readonly required: boolean;
+  /** The last positional may take all remaining arguments (`-- args...`). */
+  readonly rest?: boolean;
 }
 
 /** A command's definition. */
@@ -62,7 +64,7 @@ function wrap(text: string, width: number, indent: string): string {
 
 /** The `--help` text of a command. */
 export function formatHelp<S extends FlagSpecs>(spec: CommandSpec<S>): string {
-  const pos = (spec.positionals ?? []).map((p) => (p.required ? `<${p.name}>` : `[${p.name}]`)).join(' ');
+  const pos = (spec.positionals ?? []).map((p) => (p.required ? `<${p.name}>` : `[${p.name}]`) + (p.rest === true ? ' [-- args...]' : '')).join(' ');
   const lines = [`usage: fusegrad ${spec.name}${pos === '' ? '' : ` ${pos}`} [flags]`, '', wrap(spec.description, 78, '')];
   if ((spec.positionals ?? []).length > 0) {
     lines.push('', 'arguments:');
@@ -102,7 +104,7 @@ export function defineCommand<S extends FlagSpecs>(spec: CommandSpec<S>): Comman
       }
       const positionals = spec.positionals ?? [];
       const { positionals: given } = parsed.right;
-      if (given.length > positionals.length) {
+      if (given.length > positionals.length && positionals[positionals.length - 1]?.rest !== true) {
         throw usageError(`${command}: unexpected argument ${JSON.stringify(given[positionals.length])}${positionals.length === 0 ? ' (it takes only flags)' : ''}; see ${command} --help`);
       }
       const missing = positionals.slice(given.length).find((p) => p.required);

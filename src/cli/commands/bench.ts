@@ -65,22 +65,23 @@ export const benchCommand = defineCommand({
     suite: { codec: switchCodec, help: 'run the benchmark suite (bench/run.ts)' },
     list: { codec: switchCodec, help: 'list the benchmark scripts' },
   },
-  positionals: [{ name: 'script', help: 'a benchmark script of bench/ to run, e.g. compiler', required: false }],
+  positionals: [{ name: 'script', help: 'a benchmark script of bench/ to run, e.g. compiler; arguments after -- go to it', required: false, rest: true }],
   examples: [
     ['fusegrad bench', 'time the default MLP\'s training step (batch 256)'],
     ['fusegrad bench --model softmax --batch-size 1024 --seconds 5', 'a larger batch of softmax regression'],
     ['fusegrad bench compiler', 'run bench/compiler.ts (fused versus unfused steps)'],
     ['fusegrad bench --suite', 'run every benchmark (bench/run.ts)'],
+    ['fusegrad bench --suite -- --quick --no-peers', 'a shorter suite without the other frameworks'],
   ],
   async run({ flags, positionals }, ctx) {
     if (flags.list === true) {
       ctx.stdout.write(`${benchScripts().join('\n')}\n`);
       return 0;
     }
-    const script = positionals[0];
-    if (flags.suite === true && script !== undefined) throw new CliError(`bench: give either --suite or a script name (${script}), not both`);
-    if (flags.suite === true) return runScript('run', []);
-    if (script !== undefined) return runScript(script, []);
+    // With --suite every positional goes to bench/run.ts; otherwise the first names the script.
+    if (flags.suite === true) return runScript('run', positionals);
+    const [script, ...args] = positionals;
+    if (script !== undefined) return runScript(script, args);
 
     const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, model: flags.model ?? 'mlp', hidden: flags.hidden ?? DEFAULT_TRAIN_CONFIG.hidden, optimizer: flags.optimizer ?? 'sgd' };
     const plan = planOfConfig(config);

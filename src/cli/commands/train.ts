@@ -138,6 +138,10 @@ async function prepareRun(flags: TrainFlagValues, ctx: CliContext, runsDir: stri
     return { start, data, create: async () => start };
   }
   const train = await newRunConfig(flags);
+  if (flags.name !== undefined && existsSync(join(runsDir, flags.name))) {
+    // Checked again when the folder is made; here so that the mistake shows before the data loads.
+    throw new CliError(`--name ${flags.name}: ${join(runsDir, flags.name)} already exists (choose another name, or continue that run with --resume ${flags.name})`);
+  }
   const dataDir = flags.data === undefined ? null : resolve(flags.data);
   // Find the data before creating anything, so that a data error leaves no empty run folder.
   const data = await locateFashionMnist({ ...(dataDir === null ? {} : { dir: dataDir }), ...(flags.data === undefined ? {} : { label: flags.data }), env: ctx.env, say });

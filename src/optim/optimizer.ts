@@ -109,8 +109,6 @@ export interface Optimizer<H extends BaseHyper = BaseHyper> {
   update<P extends Params>(params: P, grads: P, state: OptimizerState<P>, lrs: Scalar | readonly Scalar[]): { params: P; state: OptimizerState<P> };
 }
 
-const scalarTensor = (t: Tensor<[], 'f32'>): Scalar => t;
-
 /** Checks that a hyperparameter is a finite number ≥ min (and < max when given). */
 export function checkRange(name: string, v: number, where: string, min: number, max = Infinity, maxOpen = false): void {
   if (!(Number.isFinite(v) && v >= min && (maxOpen ? v < max : v <= max))) {
@@ -162,7 +160,7 @@ export function makeOptimizer<H extends BaseHyper>(rule: UpdateRule<H>, defaults
       }
       for (const s of slotNames) if (state.slots[s] === undefined) throw new RangeError(`${rule.name}: the state has no slot '${s}'`);
       checkGroups(flattenTree<ParamTensor>(params).map(([p]) => p));
-      const t = scalarTensor(new Tensor<[], 'f32'>(op.add(state.step.node, 1)));
+      const t: Scalar = new Tensor<[], 'f32'>(op.add(state.step.node, 1));
       const trees: Tree<ParamTensor>[] = [params, grads, ...slotNames.map((s) => state.slots[s]!)];
       const newSlots: Record<string, Record<string, ParamTensor>> = Object.fromEntries(slotNames.map((s) => [s, {}]));
       const results = zipTrees<ParamTensor, ParamTensor>(trees, (leaves, path) => {

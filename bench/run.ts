@@ -78,6 +78,8 @@ function runJob(job: Job): Promise<PeerResult | PeerSkip> {
 /** A row of the table: a measured result, with a label for where it came from. */
 interface Row {
   readonly result: PeerResult;
+  /** 1-minute load average when the row's process started (other work on the machine). */
+  readonly load: number;
   /** Extra words after the backend, e.g. `unfused`. */
   readonly variant?: string;
 }
@@ -99,6 +101,8 @@ const columns: readonly Column[] = [
 ];
 
 const fmtNum = (x: number, digits: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 && digits > 1 ? x.toFixed(1) : x.toFixed(digits));
+/** Two significant digits below 10 (0.0041×, 0.56×, 3.5×), whole numbers above. */
+const fmtRatio = (r: number): string => (r >= 10 ? r.toFixed(0) : r.toPrecision(2));
 
 /**
  * The table: one row per configuration; each cell is the figure and, in parentheses, its speed
@@ -110,28 +114,29 @@ function formatTable(rows: readonly Row[]): string {
     if (vals.length === 0) return null;
     return c.higherIsBetter ? Math.max(...vals) : Math.min(...vals);
   });
-  const head = ['framework', 'version', 'backend', 'threads', ...columns.map((c) => c.head)];
+  const head = ['framework', 'version', 'backend', 'threads', 'load', ...columns.map((c) => c.head)];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 ? '---' : '--:')).join('|')}|`];
-  for (const { result: r, variant } of rows) {
+  for (const { result: r, variant, load } of rows) {
     const cells = columns.map((c, i) => {
       const v = c.get(r);
       if (v === null || !Number.isFinite(v)) return '—';
       const approx = c.head.startsWith('MLP') && r.mlp?.extrapolated === true ? '~' : '';
       const b = best[i];
-      const ratio = b === null || b === undefined ? '' : ` (${fmtNum(c.higherIsBetter ? v / b : b / v, 2)}×)`;
+      const ratio = b === null || b === undefined ? '' : ` (${fmtRatio(c.higherIsBetter ? v / b : b / v)}×)`;
       return `${approx}${fmtNum(v, c.digits)}${ratio}`;
     });
-    lines.push(`| ${[r.framework, r.version, variant === undefined ? r.backend : `${r.backend}, ${variant}`, String(r.threads), ...cells].join(' | ')} |`);
+    lines.push(`| ${[r.framework, r.version, variant === undefined ? r.backend : `${r.backend}, ${variant}`, String(r.threads), load.toFixed(1), ...cells].join(' | ')} |`);
   }
   return lines.join('\n');
 }
 
 /** The unfused row from the compiler benchmark (JavaScript backend). */
-function unfusedRow(rows: readonly CompilerBenchRow[], version: string): Row | null {
+function unfusedRow(rows: readonly CompilerBenchRow[], version: string, load: number): Row | null {
   const pick = (mode: 'fused' | 'unfused', work: string) => rows.find((r) => r.mode === mode && r.workload.startsWith(work));
   const lin = pick('unfused', 'linear'), mlp = pick('unfused', 'MLP'), linF = pick('fused', 'linear'), mlpF = pick('fused', 'MLP');
   if (lin === undefined || mlp === undefined) return null;
   return {
+    load,
     variant: `unfused (${lin.kernels}/${mlp.kernels} kernels per linreg/MLP step; fused ${linF?.kernels ?? '?'}/${mlpF?.kernels ?? '?'})`,
     result: {
       framework: 'fusegrad',
@@ -189,15 +194,17 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const job of jobs) {
     const t0 = performance.now();
+    const load = os.loadavg()[0] ?? NaN;
     process.stdout.write(`running ${job.what}… `);
     const out = await runJob(job);
     console.log(`${'skipped' in out ? `skipped (${out.skipped})` : 'done'} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     if ('skipped' in out) skipped.push(out);
-    else rows.push({ result: torchPackage !== null && out.framework === 'PyTorch' ? { ...out, version: `${out.version} (python3-torch ${torchPackage})` } : out });
+    else rows.push({ load, result: torchPackage !== null && out.framework === 'PyTorch' ? { ...out, version: `${out.version} (python3-torch ${torchPackage})` } : out });
   }
 
   process.stdout.write('running the compiler benchmark (fused vs unfused, cpu backend)… ');
   let compilerRows: CompilerBenchRow[] = [];
+  const compilerLoad = os.loadavg()[0] ?? NaN;
   try {
     compilerRows = runCompilerBench(quick ? 0.5 : 2);
     console.log('done');
@@ -205,7 +212,7 @@ async function main(): Promise<void> {
     console.log(`failed (${errorText(e)})`);
   }
   const fusegradVersion = rows.find((r) => r.result.framework === 'fusegrad')?.result.version ?? 'unknown';
-  const unfused = unfusedRow(compilerRows, fusegradVersion);
+  const unfused = unfusedRow(compilerRows, fusegradVersion, compilerLoad);
   if (unfused !== null) {
     const at = rows.findIndex((r) => r.result.framework === 'fusegrad' && r.result.backend.startsWith('cpu'));
     rows.splice(at >= 0 ? at + 1 : rows.length, 0, unfused);
@@ -214,7 +221,7 @@ async function main(): Promise<void> {
   console.log(`\n${loadLine()} at end\n`);
   console.log(formatTable(rows));
   console.log(
-    `\nEach cell: the figure, and in parentheses its speed relative to fusegrad's best figure in that column (above 1× the row is faster than fusegrad; for times, fusegrad's time ÷ the row's). ~: projected from the steps that fit the time budget (${quick ? 3 : 20} s), not a full epoch. MLP epoch: ${BATCHES_PER_EPOCH} batches of 256, 784-256-10, ReLU, cross-entropy, SGD lr 0.5, random data in memory. linreg: one SGD step, batch 10, 2 features. relu(a·b+c): 16 bytes per element moved.`,
+    `\nEach cell: the figure, and in parentheses its speed relative to fusegrad's best figure in that column (above 1× the row is faster than fusegrad; for times, fusegrad's time ÷ the row's). ~: projected from the steps that fit the time budget (${quick ? 3 : 20} s), not a full epoch. MLP epoch: ${BATCHES_PER_EPOCH} batches of 256, 784-256-10, ReLU, cross-entropy, SGD lr 0.5, random data in memory. linreg: one SGD step, batch 10, 2 features. relu(a·b+c): 16 bytes per element moved. load: the 1-minute load average when the row's process started; above ${cores} (the core count) other work was competing for the cores.`,
   );
   if (skipped.length > 0) {
     console.log('\nNot measured:');
@@ -236,7 +243,7 @@ async function main(): Promise<void> {
         loadAverageAtStart: loadAtStart,
         loadAverageAtEnd: os.loadavg(),
         setup: setupNotes,
-        rows: rows.map((r) => ({ ...r.result, variant: r.variant ?? null })),
+        rows: rows.map((r) => ({ ...r.result, variant: r.variant ?? null, loadAtStart: r.load })),
         skipped,
         compiler: compilerRows,
       },

@@ -148,6 +148,14 @@ const singleThreadPlatform: ThreadPlatform = {
   startWorker: () => Promise.reject(new Error('this platform has no worker threads')),
 };
 
+/**
+ * The Node thread adapter, imported through a computed specifier: a bundler building for the
+ * browser then leaves it out (it imports node:worker_threads) instead of failing; it only
+ * loads in Node.
+ */
+const nodeThreadsModule = '../threads/node.ts';
+const importNodeThreads = (): Promise<typeof import('../threads/node.ts')> => import(nodeThreadsModule);
+
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
 }
@@ -159,7 +167,7 @@ function isNode(): boolean {
 export async function createWasmCompute(opts: WasmComputeOptions = {}): Promise<WasmCompute> {
   let platform = opts.platform;
   if (isNode()) {
-    const node = await import('../threads/node.ts');
+    const node = await importNodeThreads();
     node.enableRelaxedSimd(); // before any module is compiled
     platform ??= node.nodePlatform;
   }

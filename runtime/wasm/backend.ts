@@ -249,7 +249,7 @@ function jsKernel(kernel: Kernel, reason: string): WasmCompiledKernel {
   const { source, run } = compileJsKernel(kernel);
   const ctx = {};
   const f: CompiledJsKernel = run;
-  return { kernel, source, path: 'js', reason, exec: (ins, out) => f(ins, out, ctx) };
+  return { kernel, source: `// JavaScript: ${reason}\n${source}`, path: 'js', reason, exec: (ins, out) => f(ins, out, ctx) };
 }
 
 /** A region of the memory as the compute core addresses it. */

@@ -14,6 +14,7 @@ import {
   type ModuleMessage,
   Ctl,
   MAX_TASK_ARGS,
+  SlotState,
   TaskKind,
   argIndex,
   createControlBlock,
@@ -78,6 +79,7 @@ export type ThreadTasks = readonly (readonly number[] | undefined)[];
 export class ThreadPool {
   private nextModuleId = 0;
   private disposed = false;
+  private stolenCount = 0;
 
   private constructor(
     readonly memory: WebAssembly.Memory,
@@ -143,6 +145,10 @@ export class ThreadPool {
         this.writeSlot(w, t ? TaskKind.call : TaskKind.idle, mod.id, fn, t);
       },
       mainArgs ? () => mainFn(...mainArgs) : undefined,
+      (w) => {
+        const t = tasks[w + 1];
+        if (t) mainFn(...t);
+      },
     );
   }
 
@@ -171,11 +177,21 @@ export class ThreadPool {
     for (let i = 0; i < argc; i++) this.cb.args[argIndex(w, i)] = args?.[i] ?? 0;
   }
 
-  /** Fills every worker's slot, wakes the workers, runs the main share, waits for the rest. */
-  private dispatch(fill: (w: number) => void, mainShare?: () => void): void {
+  /** Tasks the main thread ran in place of a worker that had not started them (see the class comment). */
+  get stolen(): number {
+    return this.stolenCount;
+  }
+
+  /**
+   * Fills every worker's slot, wakes the workers, runs the main share, then each worker's share
+   * that is still untaken (`steal`, where given), and waits for the shares workers took.
+   */
+  private dispatch(fill: (w: number) => void, mainShare?: () => void, steal?: (w: number) => void): void {
     const { ints } = this.cb;
-    for (let w = 0; w < this.links.length; w++) fill(w);
-    Atomics.store(ints, Ctl.pending, this.links.length);
+    for (let w = 0; w < this.links.length; w++) {
+      fill(w);
+      Atomics.store(ints, slotIndex(w, 4), SlotState.posted);
+    }
     // The Atomics stores order the slot writes above before the generation bump.
     Atomics.add(ints, Ctl.generation, 1);
     Atomics.notify(ints, Ctl.generation);
@@ -187,21 +203,36 @@ export class ThreadPool {
       mainFailed = true;
       mainError = e;
     }
-    this.waitForWorkers();
+    for (let w = 0; w < this.links.length; w++) {
+      const state = slotIndex(w, 4);
+      if (steal !== undefined && Atomics.compareExchange(ints, state, SlotState.posted, SlotState.stolen) === SlotState.posted) {
+        if (ints[slotIndex(w, 0)] === TaskKind.idle) continue;
+        this.stolenCount++;
+        try {
+          if (!mainFailed) steal(w);
+        } catch (e) {
+          mainFailed = true;
+          mainError = e;
+        }
+        continue;
+      }
+      this.waitForWorker(state);
+    }
     const workerError = takeError(this.cb);
     if (mainFailed) throw mainError;
     if (workerError) throw new Error(`worker ${workerError.worker} failed: ${workerError.message}`);
   }
 
-  private waitForWorkers(): void {
+  /** Waits until the worker whose slot state is at `state` has finished (spinning briefly first). */
+  private waitForWorker(state: number): void {
     const { ints } = this.cb;
     const until = this.platform.now() + this.mainSpinMs;
     let spins = 0;
     for (;;) {
-      const left = Atomics.load(ints, Ctl.pending);
-      if (left === 0) return;
+      const s = Atomics.load(ints, state);
+      if (s === SlotState.done) return;
       if ((++spins & 255) === 0 && this.platform.mainThreadCanBlock && this.platform.now() > until) {
-        Atomics.wait(ints, Ctl.pending, left, 50);
+        Atomics.wait(ints, state, s, 50);
       }
     }
   }

@@ -3,16 +3,19 @@
  * SharedArrayBuffer viewed as Int32 words (counters, per-worker task slots, an error message)
  * and Float64 words (task arguments). Browser-safe: Atomics only.
  *
- * A dispatch: the main thread fills every worker's slot, sets PENDING to the number of
- * workers, bumps GENERATION and notifies; each worker runs its slot, decrements PENDING, and
- * the last one notifies the main thread, which meanwhile ran its own share.
+ * A dispatch: the main thread fills every worker's slot, marks it POSTED, bumps GENERATION and
+ * notifies, and runs its own share. A worker takes its slot by swapping POSTED for TAKEN, runs
+ * it, and marks it DONE (notifying on the state word). When the main thread has finished its
+ * own share and a slot is still POSTED (its worker is asleep or has no core), the main thread
+ * swaps it for STOLEN and runs that share itself; a worker that wakes late finds no POSTED slot
+ * and goes back to waiting. So a dispatch never waits for a worker that has not started.
  */
 
 /** Int32 word indices of the control block's header. */
 export const Ctl = {
   /** Bumped once per dispatch; workers wait on it. */
   generation: 0,
-  /** Workers still running the current dispatch; the main thread waits on it. */
+  /** Unused (dispatches wait on each slot's state word, {@link SlotState}). */
   pending: 1,
   /** Non-zero once a worker's task failed in the current dispatch. */
   error: 2,
@@ -34,13 +37,25 @@ export const TaskKind = {
   load: 2,
 } as const;
 
+/** The state word of a worker's slot (see the module comment). */
+export const SlotState = {
+  /** Filled for this dispatch; its worker has not started it. */
+  posted: 0,
+  /** Its worker is running it. */
+  taken: 1,
+  /** The main thread ran it (the worker had not started). */
+  stolen: 2,
+  /** Its worker finished it. */
+  done: 3,
+} as const;
+
 /** Most arguments a task can pass to a WebAssembly function. */
 export const MAX_TASK_ARGS = 24;
 /** Longest error message carried back to the main thread. */
 export const MAX_ERROR_CHARS = 2048;
 
 const HEADER_INTS = 8;
-const SLOT_INTS = 4; // kind, module, fn, argc
+const SLOT_INTS = 5; // kind, module, fn, argc, state
 const ERROR_OFFSET_INTS = HEADER_INTS;
 
 /** Typed views of a control block for `workers` workers. */
@@ -74,8 +89,8 @@ export function viewControlBlock(buffer: SharedArrayBuffer, workers: number): Co
   };
 }
 
-/** Int32 index of word `field` (0 kind, 1 module, 2 fn, 3 argc) of worker w's slot. */
-export function slotIndex(w: number, field: 0 | 1 | 2 | 3): number {
+/** Int32 index of word `field` (0 kind, 1 module, 2 fn, 3 argc, 4 state) of worker w's slot. */
+export function slotIndex(w: number, field: 0 | 1 | 2 | 3 | 4): number {
   return slotsOffsetInts() + w * SLOT_INTS + field;
 }
 

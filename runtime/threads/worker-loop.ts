@@ -1,6 +1,6 @@
 /**
  * The loop a pool worker runs: wait for a dispatch (spin briefly, then sleep on the generation
- * word), run its slot, report done. Browser-safe: the platform adapter supplies how a module
+ * word), take its slot unless the main thread took it first, run it, report done. Browser-safe: the platform adapter supplies how a module
  * message is taken synchronously and how readiness is reported.
  */
 
@@ -8,6 +8,7 @@ import {
   type ControlBlock,
   type ModuleMessage,
   Ctl,
+  SlotState,
   TaskKind,
   argIndex,
   slotIndex,
@@ -78,6 +79,10 @@ export function runWorkerLoop(init: WorkerInit, host: WorkerLoopHost): void {
     }
     seen = g;
     if (Atomics.load(ints, Ctl.stop) !== 0) return;
+    // Take the slot, unless the main thread ran it already (this worker woke late) or it is
+    // one this worker took before (a dispatch it woke for twice).
+    const state = slotIndex(w, 4);
+    if (Atomics.compareExchange(ints, state, SlotState.posted, SlotState.taken) !== SlotState.posted) continue;
 
     try {
       const kind = ints[slotIndex(w, 0)];
@@ -97,6 +102,7 @@ export function runWorkerLoop(init: WorkerInit, host: WorkerLoopHost): void {
     } catch (e) {
       writeError(cb, w, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     }
-    if (Atomics.sub(ints, Ctl.pending, 1) === 1) Atomics.notify(ints, Ctl.pending);
+    Atomics.store(ints, state, SlotState.done);
+    Atomics.notify(ints, state);
   }
 }

@@ -114,9 +114,18 @@ export async function openWasmBackend(opts: CreateWasmBackendOptions = {}): Prom
   }
 }
 
+/**
+ * How long idle workers spin before sleeping, by default, µs. Short: on a machine whose other
+ * core is busy with another process, a worker spinning 2 ms after every task takes the core
+ * the main thread needs (an MLP epoch on 2 threads took 3.6 s with 2 ms, 2.1 s with 20–50 µs,
+ * at a load average of 5–6); the pool's main thread runs the share of a worker that has not
+ * woken up yet, so a sleeping worker costs a dispatch little.
+ */
+export const DEFAULT_WASM_SPIN_MICROS = 50;
+
 /** Creates the compute core (threads default to the available cores) and a backend on it. */
 export async function createWasmBackend(opts: CreateWasmBackendOptions = {}): Promise<WasmBackend> {
-  const compute = await createWasmCompute(opts);
+  const compute = await createWasmCompute({ ...opts, spinMicros: opts.spinMicros ?? DEFAULT_WASM_SPIN_MICROS });
   return wasmBackend(compute, opts);
 }
 

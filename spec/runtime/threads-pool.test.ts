@@ -22,11 +22,20 @@ function testModule(): WebAssembly.Module {
   mod.func({ name: 'trap', params: [], results: [] }, (c) => {
     c.unreachable();
   });
+  // busyThenTrap(p, n): n additions of 1 at p, then unreachable when n is 0
+  mod.func({ name: 'busyThenTrap', params: ['i32', 'i32'], results: [] }, (c, [p, n]) => {
+    c.get(n).i32.eqz().if(() => c.unreachable());
+    c.loop((again) => {
+      c.get(p).get(p).i32.load().i32.const(1).i32.add().i32.store();
+      c.get(n).i32.const(1).i32.sub().tee(n).i32.const(0).i32.gt_s().brIf(again);
+    });
+  });
   return new WebAssembly.Module(mod.encode());
 }
 
 const words = (): Int32Array => new Int32Array(memory.buffer);
-const ADD = 0, BUSY = 1, TRAP = 2;
+const ADD = 0, BUSY = 1, TRAP = 2, BUSY_THEN_TRAP = 3;
+const EXPORTS = ['add', 'busy', 'trap', 'busyThenTrap'];
 
 describe('thread pool (Node worker_threads)', () => {
   const pools: ThreadPool[] = [];
@@ -38,7 +47,7 @@ describe('thread pool (Node worker_threads)', () => {
     const pool = await ThreadPool.create({ platform: nodePlatform, memory, threads: 3 });
     pools.push(pool);
     assert.equal(pool.threads, 3);
-    const mod = pool.instantiate(testModule(), ['add', 'busy', 'trap']);
+    const mod = pool.instantiate(testModule(), EXPORTS);
     words().fill(0, 0, 16);
     pool.run(mod, ADD, [[0, 1], [4, 10], [8, 100]]);
     pool.run(mod, ADD, [undefined, [4, 10], undefined]);
@@ -49,7 +58,7 @@ describe('thread pool (Node worker_threads)', () => {
   test('thousands of back-to-back dispatches lose no task', async () => {
     const pool = await ThreadPool.create({ platform: nodePlatform, memory, threads: 2 });
     pools.push(pool);
-    const mod = pool.instantiate(testModule(), ['add', 'busy', 'trap']);
+    const mod = pool.instantiate(testModule(), EXPORTS);
     words().fill(0, 16, 32);
     const rounds = 5000;
     for (let r = 0; r < rounds; r++) {
@@ -66,7 +75,7 @@ describe('thread pool (Node worker_threads)', () => {
   test('sleeping workers wake up (no spinning at all)', async () => {
     const pool = await ThreadPool.create({ platform: nodePlatform, memory, threads: 2, spinMicros: 0 });
     pools.push(pool);
-    const mod = pool.instantiate(testModule(), ['add', 'busy', 'trap']);
+    const mod = pool.instantiate(testModule(), EXPORTS);
     words().fill(0, 32, 34);
     for (let r = 0; r < 5; r++) {
       await new Promise((resolve) => setTimeout(resolve, 15));
@@ -75,14 +84,29 @@ describe('thread pool (Node worker_threads)', () => {
     assert.deepEqual([...words().subarray(32, 34)], [5, 5]);
   });
 
+  test('the main thread runs the share of a worker that has not started it (asleep), once', async () => {
+    const pool = await ThreadPool.create({ platform: nodePlatform, memory, threads: 2, spinMicros: 0 });
+    pools.push(pool);
+    const mod = pool.instantiate(testModule(), EXPORTS);
+    words().fill(0, 44, 46);
+    for (let r = 0; r < 200; r++) pool.run(mod, ADD, [undefined, [180, 1]]);
+    for (let r = 0; r < 200; r++) pool.run(mod, ADD, [[176, 1], [180, 1]]);
+    // every share ran exactly once, whoever ran it
+    assert.deepEqual([...words().subarray(44, 46)], [200, 400]);
+    assert.ok(pool.stolen > 0, 'a sleeping worker never had its share taken over');
+  });
+
   test('a failure on a worker or on the main thread is rethrown, and the pool goes on', async () => {
     const pool = await ThreadPool.create({ platform: nodePlatform, memory, threads: 2 });
     pools.push(pool);
-    const mod = pool.instantiate(testModule(), ['add', 'busy', 'trap']);
-    assert.throws(() => pool.run(mod, TRAP, [undefined, []]), /worker 0 failed: RuntimeError: unreachable/);
+    const mod = pool.instantiate(testModule(), EXPORTS);
+    // The main thread is busy long enough for the worker to take its own share, which traps.
+    assert.throws(() => pool.run(mod, BUSY_THEN_TRAP, [[168, 20_000_000], [172, 0]]), /worker 0 failed: RuntimeError: unreachable/);
     assert.throws(() => pool.run(mod, TRAP, [[], undefined]), WebAssembly.RuntimeError);
-    // out-of-bounds access on the worker
-    assert.throws(() => pool.run(mod, ADD, [undefined, [16 * 65536, 1]]), /worker 0 failed: RuntimeError: memory access out of bounds/);
+    // A worker's share that fails is rethrown whichever thread ran it (the main thread runs a
+    // share its worker has not started yet).
+    assert.throws(() => pool.run(mod, TRAP, [undefined, []]), /RuntimeError: unreachable/);
+    assert.throws(() => pool.run(mod, ADD, [undefined, [16 * 65536, 1]]), /RuntimeError: memory access out of bounds/);
     words().fill(0, 40, 42);
     pool.run(mod, ADD, [[160, 1], [164, 2]]);
     assert.deepEqual([...words().subarray(40, 42)], [1, 2]);
@@ -93,7 +117,7 @@ describe('thread pool (Node worker_threads)', () => {
     const pool = await ThreadPool.create({ platform: nodePlatform, memory, threads: 2 });
     pools.push(pool);
     pool.instantiate(testModule(), ['add']);
-    const later = pool.instantiate(testModule(), ['add', 'busy', 'trap']);
+    const later = pool.instantiate(testModule(), EXPORTS);
     const before = memory.buffer.byteLength;
     if (before < 4 * 65536) memory.grow(4 - before / 65536);
     const p = 3 * 65536 + 8; // only exists after growth
@@ -104,7 +128,7 @@ describe('thread pool (Node worker_threads)', () => {
 
   test('one thread means no workers', async () => {
     const pool = await ThreadPool.create({ platform: nodePlatform, memory, threads: 1 });
-    const mod = pool.instantiate(testModule(), ['add', 'busy', 'trap']);
+    const mod = pool.instantiate(testModule(), EXPORTS);
     words()[50] = 0;
     pool.run(mod, ADD, [[200, 3]]);
     assert.equal(words()[50], 3);
@@ -115,7 +139,7 @@ describe('thread pool (Node worker_threads)', () => {
   test('an undisposed pool does not keep the process alive (workers are unref’d)', async () => {
     // Never disposed: if its worker kept the event loop alive, this test file would not end.
     const pool = await ThreadPool.create({ platform: nodePlatform, memory, threads: 2 });
-    const mod = pool.instantiate(testModule(), ['add', 'busy', 'trap']);
+    const mod = pool.instantiate(testModule(), EXPORTS);
     pool.run(mod, ADD, [[240, 1], [244, 1]]);
   });
 });

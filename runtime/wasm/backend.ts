@@ -119,9 +119,24 @@ export async function openWasmBackend(opts: CreateWasmBackendOptions = {}): Prom
  */
 export const DEFAULT_WASM_SPIN_MICROS = 50;
 
+/**
+ * Work below which a kernel runs on the calling thread alone, by default: about 100 µs of
+ * work. Splitting a 60 µs kernel saves 30 µs when the second core is free, and cost 250 µs
+ * (a worker that took its share and lost its core) when another process had it; the MLP
+ * step's big products (100 MFLOP) are split, its medium ones (1.3 MFLOP, 65K-element
+ * epilogues) not.
+ */
+export const DEFAULT_WASM_PARALLEL_MIN_FLOPS = 1 << 23;
+export const DEFAULT_WASM_PARALLEL_MIN_ELEMENTS = 1 << 18;
+
 /** Creates the compute core (threads default to the available cores) and a backend on it. */
 export async function createWasmBackend(opts: CreateWasmBackendOptions = {}): Promise<WasmBackend> {
-  const compute = await createWasmCompute({ ...opts, spinMicros: opts.spinMicros ?? DEFAULT_WASM_SPIN_MICROS });
+  const compute = await createWasmCompute({
+    ...opts,
+    spinMicros: opts.spinMicros ?? DEFAULT_WASM_SPIN_MICROS,
+    parallelMinFlops: opts.parallelMinFlops ?? DEFAULT_WASM_PARALLEL_MIN_FLOPS,
+    parallelMinElements: opts.parallelMinElements ?? DEFAULT_WASM_PARALLEL_MIN_ELEMENTS,
+  });
   return wasmBackend(compute, opts);
 }
 

@@ -54,6 +54,10 @@ export interface WasmComputeOptions {
   readonly maxMemoryBytes?: number;
   /** Thread platform (default: worker_threads in Node, single-threaded elsewhere). */
   readonly platform?: ThreadPlatform;
+  /** Matrix products below this many flops run on the calling thread alone (default 2^18). */
+  readonly parallelMinFlops?: number;
+  /** Elementwise kernels below this many elements run on the calling thread alone (default 2^15). */
+  readonly parallelMinElements?: number;
 }
 
 /** Arguments of {@link WasmCompute.matmul}; strides and leading dimensions in floats. */
@@ -198,7 +202,8 @@ export async function createWasmCompute(opts: WasmComputeOptions = {}): Promise<
   const arena = new Arena(memory, 64, maxPages * PAGE);
   const scratch = Array.from({ length: pool.threads }, () => arena.alloc(scratchBytes));
   const matmulModule = pool.instantiate(new WebAssembly.Module(buildMatmulModule({ fma }, memLimits)), ['matmul']);
-  return new Compute(pool, arena, memory, fma, matmulModule, scratch, memLimits);
+  const parallel = { flops: opts.parallelMinFlops ?? MATMUL_PARALLEL_MIN_FLOPS, elements: opts.parallelMinElements ?? ELEMENTWISE_PARALLEL_MIN };
+  return new Compute(pool, arena, memory, fma, matmulModule, scratch, memLimits, parallel);
 }
 
 class Compute implements WasmCompute {
@@ -213,6 +218,7 @@ class Compute implements WasmCompute {
     private readonly matmulModule: PoolModule,
     private readonly scratch: readonly number[],
     private readonly memLimits: { initial: number; maximum: number },
+    private readonly parallel: { readonly flops: number; readonly elements: number },
   ) {
     this.tile = matmulBlocking({ fma }).tile;
   }
@@ -356,7 +362,7 @@ class Compute implements WasmCompute {
         return b.offset + 4 * (r0 * cols + c0);
       }),
     ];
-    if (this.threads === 1 || n < ELEMENTWISE_PARALLEL_MIN) {
+    if (this.threads === 1 || n < this.parallel.elements) {
       this.pool.run(mod, 0, [args(0, rows, 0, cols)]);
       return;
     }
@@ -381,7 +387,7 @@ class Compute implements WasmCompute {
    */
   private splitMatmul(m: number, n: number, flops: number): { dim: 'none' | 'm' | 'n'; chunk: number } {
     const T = this.threads;
-    if (T === 1 || flops < MATMUL_PARALLEL_MIN_FLOPS) return { dim: 'none', chunk: 0 };
+    if (T === 1 || flops < this.parallel.flops) return { dim: 'none', chunk: 0 };
     const { mr, nr } = this.tile;
     const nPanels = Math.ceil(n / nr);
     const mPanels = Math.ceil(m / mr);

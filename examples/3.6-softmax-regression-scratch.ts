@@ -10,7 +10,7 @@
  *
  *   npm run example -- 3.6
  */
-import { evaluate, tensor, type Tensor } from '../src/index.ts';
+import { evaluate, nn, tensor, type Tensor } from '../src/index.ts';
 import { normalArray, keyFromSeed } from '../compiler/random.ts';
 import { imageGridSvg } from '../src/data/index.ts';
 import { jit } from '../src/jit/jit.ts';
@@ -23,7 +23,6 @@ import {
   fmtList,
   getFashionMnistLabels,
   loadDataFashionMnist,
-  correctCount,
   saveFigure,
   trainCh3,
   values,
@@ -85,8 +84,9 @@ const accuracy = (yHat: F32<[2, 3]>, y: Tensor<[2], 'i32'>): number => {
 };
 console.log('accuracy(y_hat, y)', accuracy(yHatDemo, yDemo));
 
-// A random model is right about one time in ten.
-const count = jit((p: Params, X: Images, y: Labels) => correctCount(net(p, X), y));
+// A random model is right about one time in ten. (`nn.correctCount`: how many rows have their
+// largest score at the label, the book's `(y_hat.argmax(dim=1) == y).sum()`.)
+const count = jit((p: Params, X: Images, y: Labels) => nn.correctCount(net(p, X), y));
 console.log('evaluate_accuracy(test_iter, net) before training', (await evaluateAccuracy(testIter, count, params)).toFixed(4));
 
 // ── 3.6.7 Training ──────────────────────────────────────────────────────────────────────────

@@ -30,7 +30,7 @@ import {
   type Batch,
   type TensorDataset,
 } from '../src/data/index.ts';
-import { grad, sumAll, type Dims, type Tensor } from '../src/index.ts';
+import { grad, nn, sumAll, type Dims, type Tensor } from '../src/index.ts';
 import { jit } from '../src/jit/jit.ts';
 import { semilogySvg, type LineSeries } from '../src/plot/index.ts';
 import type { TrainEvent, TrainReporter } from '../src/report/index.ts';
@@ -260,14 +260,6 @@ export function deviceBatch(batch: Batch<Int32Array>): { readonly X: DeviceArray
   };
 }
 
-/**
- * How many rows of `yHat` have their largest score at the label: the book's
- * `(y_hat.argmax(dim=1) == y).sum()`, written as "the label's score is the row maximum" (the
- * tensor API has no argmax; ties, which do not happen with real scores, would count as right).
- */
-export const correctCount = (yHat: Scores, y: Labels): F32<[]> =>
-  yHat.takeAlongAxis(y.reshape([['batch', -1], 1]), 1).ge(yHat.max(1, true)).cast('f32').sum();
-
 /** The class with the largest score in each row (host side). */
 export function argmaxRows(scores: ArrayLike<number>, classes: number): Int32Array {
   const n = Math.floor(scores.length / classes);
@@ -301,7 +293,7 @@ export type Loss = (yHat: Scores, y: Labels) => Tensor<Dims, 'f32'>;
 
 /**
  * `evaluate_accuracy`: the fraction of a loader's samples that `net` (in evaluation mode)
- * classifies right. `count` is the compiled `correctCount(net(params, X))`.
+ * classifies right. `count` is the compiled `nn.correctCount(net(params, X), y)`.
  */
 export async function evaluateAccuracy<A>(
   dataIter: DataLoader<Int32Array>,
@@ -353,11 +345,11 @@ export async function trainCh3<P extends ParamTree, A extends ParamArrays>(
     (p: ParamTree, X: Images, y: Labels, lr: F32<[]>, keys: readonly Tensor<[2], 'i32'>[]) => {
       const yHat = net(p as P, X, { training: true, keys });
       const l = sumAll(loss(yHat, y));
-      return { params: sgd(p, gradOf(l, p), lr, batchSize), loss: l, correct: correctCount(yHat, y) };
+      return { params: sgd(p, gradOf(l, p), lr, batchSize), loss: l, correct: nn.correctCount(yHat, y) };
     },
     { donate: [0], name: 'train_step' },
   );
-  const count = jit((p: ParamTree, X: Images, y: Labels) => correctCount(net(p as P, X, { training: false, keys: [] }), y), {
+  const count = jit((p: ParamTree, X: Images, y: Labels) => nn.correctCount(net(p as P, X, { training: false, keys: [] }), y), {
     name: 'correct_count',
   });
   const seed: Key = keyFromSeed(options.seed ?? 0);

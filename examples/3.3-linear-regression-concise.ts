@@ -16,7 +16,6 @@
  */
 import { dataLoader, syntheticLinear, tensorDataset } from '../src/data/index.ts';
 import { nn, optim, batchToDevice, trainStep } from '../src/index.ts';
-import { flattenTree } from '../src/nn/tree.ts';
 import { jit } from '../src/jit/jit.ts';
 import type { DeviceArray } from '../src/runtime.ts';
 import { exampleOptions, fixed, fmtList, item, values, wholeSet, type F32 } from './d2l.ts';
@@ -50,7 +49,7 @@ console.log(String(net.at(0))); // net[0]
 
 // `net.parameters()`: the parameters are a separate value, a tree named as PyTorch names them.
 let params = net.init(0);
-for (const [name, param] of flattenTree<DeviceArray>(params)) console.log(`${name} [${param.shape.join(', ')}] ${fmtList(await values(param))}`);
+for (const [name, param] of nn.flattenTree<DeviceArray>(params)) console.log(`${name} [${param.shape.join(', ')}] ${fmtList(await values(param))}`);
 
 // ── 3.3.4 Initialising the parameters ───────────────────────────────────────────────────────
 params = nn.init.reinit(params, 0, {

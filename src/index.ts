@@ -15,3 +15,15 @@ export * as optim from './optim/index.ts';
 
 // ── The training loop (the book's train_ch3) and compiled train/eval steps (src/train)
 export * from './train/index.ts';
+
+// ── compiling and running ────────────────────────────────────────────────────────────────
+export { jit, explain, type JitOptions, type Jitted } from './jit/jit.ts';
+export { array, keyArray, toHost, defaultBackend, useBackend, DeviceArray } from './runtime.ts';
+export { memory, DonatedError } from '../runtime/array.ts';
+export { selectBackend, describeFallbacks, type SelectOptions, type Selection } from '../runtime/select.ts';
+export { graphToDot } from '../compiler/ir/dot.ts';
+
+// ── data, plots, reporting (namespaced: their names are generic) ─────────────────────────
+export * as data from './data/index.ts';
+export * as plot from './plot/index.ts';
+export * as report from './report/index.ts';

@@ -105,7 +105,7 @@ export function decodeExampleFlags(
   if (flags.right.help === true) return E.right('help');
   const fast = fastEnv.decode(env['FUSEGRAD_FAST']);
   if (E.isLeft(fast)) return E.left(`FUSEGRAD_FAST: expected 0, 1, true or false, got ${JSON.stringify(env['FUSEGRAD_FAST'])}`);
-  const backend = backendChoiceCodec.decode(flags.right.backend ?? 'cpu');
+  const backend = backendChoiceCodec.decode(flags.right.backend ?? 'auto');
   if (E.isLeft(backend)) return E.left(`--backend: expected one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(flags.right.backend)}`);
   if (flags.right.out === '') return E.left('--out: expected a directory, got an empty text');
   return E.right({

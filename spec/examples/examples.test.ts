@@ -305,7 +305,7 @@ describe('example flags', () => {
     assert.equal(d.right.backend, 'gpujs');
     assert.equal(d.right.outDir, resolve('x/y'));
     const env = decodeExampleFlags('3.2', [], { FUSEGRAD_FAST: '1' });
-    assert.ok(E.isRight(env) && env.right !== 'help' && env.right.fast && env.right.backend === 'cpu' && env.right.outDir === resolve(DEFAULT_OUT_DIR));
+    assert.ok(E.isRight(env) && env.right !== 'help' && env.right.fast && env.right.backend === 'auto' && env.right.outDir === resolve(DEFAULT_OUT_DIR));
     const off = decodeExampleFlags('3.2', [], { FUSEGRAD_FAST: '0' });
     assert.ok(E.isRight(off) && off.right !== 'help' && !off.right.fast);
     assert.deepEqual(decodeExampleFlags('3.2', ['-h'], {}), E.right('help'));

@@ -119,6 +119,48 @@ export function dropout(x: Node, p: number, key: Node): Node {
   return op.where(op.ge(u, p), op.mul(x, 1 / (1 - p)), 0);
 }
 
+/**
+ * The index of the largest element along `axis`, as i32 (ties: the first index, as NumPy and
+ * PyTorch). A composite, no primitive: with m = max(x) over the axis and i the index along it,
+ * argmax = min over i of (x = m ? i : size). The minimum is −max(−·) on i32.
+ *
+ * NaN counts as larger than every number, as in NumPy: a slice holding a NaN gives the index
+ * of its first NaN (x ≠ x marks it; m is NaN there, so no x equals m). This relies on `max`
+ * propagating NaN, which the reference evaluator and the CPU and WebAssembly backends do; a
+ * GPU's max may not (then a NaN slice gives the first index of a NaN or of the maximum of the
+ * rest, whichever comes first).
+ *
+ * The result has no gradient (an integer); `x` is only compared.
+ */
+export function argmax(x: Node, axis: number, keepdims = false): Node {
+  return firstIndexOfMax('argmax', x, axis, keepdims);
+}
+
+/**
+ * The index of the smallest element along `axis`, as i32: argmax of −x (ties: the first index;
+ * a NaN counts as smaller than every number, so a slice with a NaN gives its first NaN).
+ */
+export function argmin(x: Node, axis: number, keepdims = false): Node {
+  checkArgDType('argmin', x);
+  return firstIndexOfMax('argmin', op.neg(x), axis, keepdims);
+}
+
+function checkArgDType(prim: string, x: Node): void {
+  if (x.dtype === 'bool') throw new DTypeError(prim, 'cannot compare a bool tensor; cast it first');
+}
+
+function firstIndexOfMax(prim: string, x: Node, axis: number, keepdims: boolean): Node {
+  checkArgDType(prim, x);
+  const a = op.normAxis(prim, axis, x.shape);
+  const size = x.shape[a]!;
+  if (size === 0) throw new ShapeError(prim, [x.shape], a, 'the axis is empty: no index to give');
+  const m = op.stopGradient(op.max(x, a, true));
+  const index = op.iota(x.shape, a);
+  // (x = m) ? i : (x is NaN ? i : size): a NaN competes as a maximum (NumPy's rule)
+  const candidate = op.where(op.eq(x, m), index, op.where(op.eq(x, x), size, index));
+  return op.neg(op.max(op.neg(candidate), a, keepdims));
+}
+
 /** Fraction of rows whose arg-max equals the label (ties count as correct when any max matches). */
 export function accuracy(scores: Node, labels: Node): Node {
   checkLabels('accuracy', scores, labels);

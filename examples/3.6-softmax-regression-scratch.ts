@@ -16,7 +16,6 @@ import { imageGridSvg } from '../src/data/index.ts';
 import { jit } from '../src/jit/jit.ts';
 import { array } from '../src/runtime.ts';
 import {
-  argmaxRows,
   deviceBatch,
   evaluateAccuracy,
   exampleOptions,
@@ -77,11 +76,7 @@ const crossEntropy = (yHat: Scores, y: Labels): F32<['batch', 1]> => yHat.takeAl
 
 // ── 3.6.6 Classification accuracy ───────────────────────────────────────────────────────────
 /** The fraction of samples whose most probable class is the label. */
-const accuracy = (yHat: F32<[2, 3]>, y: Tensor<[2], 'i32'>): number => {
-  const predicted = argmaxRows(evaluate(yHat).data, 3);
-  const labels = evaluate(y).data;
-  return predicted.reduce((n, p, i) => n + (p === labels[i] ? 1 : 0), 0) / predicted.length;
-};
+const accuracy = (yHat: F32<[2, 3]>, y: Tensor<[2], 'i32'>): number => evaluate(yHat.argmax(1).eq(y).cast('f32').mean()).data[0]!;
 console.log('accuracy(y_hat, y)', accuracy(yHatDemo, yDemo));
 
 // A random model is right about one time in ten. (`nn.correctCount`: how many rows have their
@@ -97,11 +92,11 @@ const last = trained.history[trained.history.length - 1]!;
 console.log(`final test acc ${last.testAcc.toFixed(3)}`);
 
 // ── 3.6.8 Prediction ────────────────────────────────────────────────────────────────────────
-const predict = jit((p: Params, X: Images) => net(p, X));
+const predict = jit((p: Params, X: Images) => net(p, X).argmax(1));
 const firstBatch = testIter.batches().next().value;
 if (firstBatch === undefined) throw new Error('the test set is empty');
 const { X, y } = deviceBatch(firstBatch);
-const predicted = argmaxRows(await values(predict(trained.params, X)), numOutputs);
+const predicted = await values(predict(trained.params, X));
 const trueLabels = getFashionMnistLabels(await values(y));
 const predLabels = getFashionMnistLabels(predicted);
 console.log(`first 9 test images: true ${trueLabels.slice(0, 9).join(', ')}`);

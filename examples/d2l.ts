@@ -260,18 +260,6 @@ export function deviceBatch(batch: Batch<Int32Array>): { readonly X: DeviceArray
   };
 }
 
-/** The class with the largest score in each row (host side). */
-export function argmaxRows(scores: ArrayLike<number>, classes: number): Int32Array {
-  const n = Math.floor(scores.length / classes);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < classes; j++) if (scores[i * classes + j]! > scores[i * classes + best]!) best = j;
-    out[i] = best;
-  }
-  return out;
-}
-
 /** How many random keys a model gets per step (one per dropout layer, say). */
 export const NET_KEYS = 4;
 

@@ -10,12 +10,18 @@ import fc from 'fast-check';
 import { pipe } from 'fp-ts/lib/function.js';
 import { countNodes } from '../../compiler/ir/print.ts';
 import { showShape, type Shape } from '../../compiler/ir/types.ts';
+import { fromHost } from '../../runtime/array.ts';
+import { cpuBackend } from '../../runtime/cpu.ts';
 import { arbBroadcastShapes, arbTensors } from '../../compiler/testing/arbitraries.ts';
 import {
   DTypeError,
   ShapeError,
   add,
   addBy,
+  argmax,
+  argmaxBy,
+  argmin,
+  argminBy,
   crossEntropy,
   crossEntropyBy,
   evaluate,
@@ -45,7 +51,11 @@ import {
   valueAndGrad,
   where,
   zeros,
+  defaultBackend,
+  jit,
+  type DeviceArray,
   type HostArray,
+  type Tensor,
   type Dims,
   type DType,
 } from '../../src/index.ts';
@@ -316,6 +326,103 @@ describe('typed operations compute what independent JavaScript computes', () => 
   });
 });
 
+/** NumPy's argmax of one slice: the first maximum, or the first NaN if there is one. */
+function argmaxRef(slice: readonly number[]): number {
+  let best = 0;
+  for (let i = 0; i < slice.length; i++) {
+    const v = slice[i]!;
+    if (Number.isNaN(v)) return i;
+    if (v > slice[best]!) best = i;
+  }
+  return best;
+}
+
+/** argmax (or argmin, of −x) of every slice along `axis`, in row-major order of the rest. */
+function argReference(data: readonly number[], shape: readonly number[], axis: number, which: 'argmax' | 'argmin'): number[] {
+  const a = axis < 0 ? axis + shape.length : axis;
+  const outShape = shape.filter((_, i) => i !== a);
+  const count = outShape.reduce((m, d) => m * d, 1);
+  const out: number[] = [];
+  for (let o = 0; o < count; o++) {
+    const rest = coordsOf(o, outShape);
+    const slice = Array.from({ length: shape[a]! }, (_, k) => {
+      const c = [...rest.slice(0, a), k, ...rest.slice(a)];
+      const v = data[broadcastIndex(c, shape)]!;
+      return which === 'argmax' ? v : -v;
+    });
+    out.push(argmaxRef(slice));
+  }
+  return out;
+}
+
+describe('argmax and argmin', () => {
+  test('the book\'s y_hat.argmax(dim=1), ties to the first index, negative axes, keepdims', () => {
+    const yHat = tensor([0.1, 0.3, 0.6, 0.3, 0.2, 0.5], [2, 3]);
+    const best = evaluate(yHat.argmax(1));
+    assert.equal(best.dtype, 'i32');
+    assert.ok(best.data instanceof Int32Array);
+    assert.deepEqual(best.shape, [2]);
+    assert.deepEqual(values(best), [2, 2]);
+    const ties = tensor([3, 1, 3, 3, 2, 2, 1, 2, 0, 0, 0, 0], [3, 4]);
+    assert.deepEqual(values(evaluate(ties.argmax(-1))), [0, 0, 0]);
+    assert.deepEqual(values(evaluate(ties.argmin(-1))), [1, 2, 0]);
+    const kept = evaluate(ties.argmax(0, true));
+    assert.deepEqual(kept.shape, [1, 4]);
+    assert.deepEqual(values(kept), [0, 1, 0, 0]);
+    assert.deepEqual(values(evaluate(ties.argmin(-2))), [2, 2, 2, 2]);
+    assert.deepEqual(values(evaluate(tensor([5, -7, 9, 9], [4], 'i32').argmax(0))), [2]);
+    assert.deepEqual(values(evaluate(tensor([5, -7, 9, -7], [4], 'i32').argmin(-1))), [1]);
+  });
+
+  test('a NaN counts as the largest for argmax and the smallest for argmin (NumPy)', () => {
+    const x = tensor([1, NaN, 3, NaN, 2, NaN, -1, 0, 0], [3, 3], 'f64');
+    assert.deepEqual(values(evaluate(x.argmax(1))), [1, 0, 1]);
+    assert.deepEqual(values(evaluate(x.argmin(1))), [1, 0, 0]);
+  });
+
+  test('values match NumPy\'s rule on random shapes, axes and tied values, evaluated and compiled (property)', () => {
+    const cases = fc
+      .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 })
+      .chain((shape) =>
+        fc.record({
+          shape: fc.constant(shape),
+          data: fc.array(fc.oneof({ weight: 9, arbitrary: fc.integer({ min: -2, max: 2 }) }, { weight: 1, arbitrary: fc.constant(NaN) }), {
+            minLength: shape.reduce((m, d) => m * d, 1),
+            maxLength: shape.reduce((m, d) => m * d, 1),
+          }),
+          axis: fc.integer({ min: -shape.length, max: shape.length - 1 }),
+          keepdims: fc.boolean(),
+          which: fc.constantFrom('argmax' as const, 'argmin' as const),
+        }),
+      );
+    const backends = [cpuBackend(), defaultBackend()];
+    fc.assert(
+      fc.property(cases, ({ shape, data, axis, keepdims, which }) => {
+        const expected = argReference(data, shape, axis, which);
+        const a = axis < 0 ? axis + shape.length : axis;
+        const outShape = shape.map((d, i) => (i === a ? 1 : d)).filter((_, i) => keepdims || i !== a);
+        const x = input('x', shape);
+        const r = evaluate(which === 'argmax' ? x.argmax(axis, keepdims) : x.argmin(axis, keepdims), { x: data });
+        assert.deepEqual(r.shape, outShape);
+        assert.deepEqual(values(r), expected);
+        for (const backend of backends) {
+          const f = jit((t: Tensor<number[], 'f32'>) => (which === 'argmax' ? argmax(t, axis, keepdims) : argmin(t, axis, keepdims)), { backend });
+          const out = f(fromHost(backend, data, shape, 'f32') as DeviceArray<number[], 'f32'>);
+          assert.equal(out.dtype, 'i32');
+          assert.deepEqual(Array.from(out.dataSync()), expected, `${backend.name}`);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test('a bool tensor, an empty axis and an axis out of range are errors naming argmax/argmin', () => {
+    assertDTypeError(() => fromNode(tensor([1, 0], [2], 'bool').node).argmax(0), 'argmax', 'bool');
+    assertShapeError(() => zeros([2, 0]).argmin(1), { primitive: 'argmin', shapes: [[2, 0]], axis: 1 });
+    assertShapeError(() => zeros([2, 3]).argmax(n(2)), { primitive: 'argmax', shapes: [[2, 3]], axis: 2 });
+  });
+});
+
 describe('method, function and pipe forms build the same graph', () => {
   const x = input('x', [['batch', 4], 3]);
   const w = input('w', [3, 2]);
@@ -331,6 +438,8 @@ describe('method, function and pipe forms build the same graph', () => {
     ['linear', () => x.linear(w2, b).node, () => linear(x, w2, b).node, () => pipe(x, linearBy(w2, b)).node],
     ['crossEntropy', () => x.matmul(w).crossEntropy(y).node, () => crossEntropy(matmul(x, w), y).node, () => pipe(x, matmulBy(w), crossEntropyBy(y)).node],
     ['relu', () => x.relu().node, () => relu(x).node, () => pipe(x, relu).node],
+    ['argmax', () => x.argmax(1, true).node, () => argmax(x, 1, true).node, () => pipe(x, argmaxBy(1, true)).node],
+    ['argmin', () => x.argmin(-1).node, () => argmin(x, -1).node, () => pipe(x, argminBy(-1)).node],
   ];
   for (const [name, method, fn, piped] of cases) {
     test(name, () => {

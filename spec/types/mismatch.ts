@@ -8,6 +8,7 @@
  */
 import { pipe } from 'fp-ts/lib/function.js';
 import {
+  argminBy,
   crossEntropyBy,
   grad,
   hvp,
@@ -169,4 +170,15 @@ zeros([3]).matmul(zeros([3]));
 // @ts-expect-error matmul: operands must have rank >= 1
 zeros([3]).matmul(zeros([]));
 
-export { asFloat, ok, kept, swapped };
+// 23. argmax: the axis must exist, the result is an i32 index, a bool mask is no score
+logits.argmax(1);
+// @ts-expect-error argmax: axis out of range for rank 2
+logits.argmax(2);
+// @ts-expect-error argmin: axis out of range for rank 2
+pipe(logits, argminBy(-3));
+// @ts-expect-error argmax: arithmetic needs a numeric tensor (cast a bool mask first), got bool
+logits.gt(0).argmax(1);
+// @ts-expect-error Type 'Tensor<["batch"], "i32">' is not assignable to type 'Tensor<["batch"], "f32">'
+const asScores: Tensor<['batch'], 'f32'> = logits.argmax(1);
+
+export { asFloat, ok, kept, swapped, asScores };

@@ -5,6 +5,8 @@
 import { pipe, flow } from 'fp-ts/lib/function.js';
 import {
   addBy,
+  argmaxBy,
+  argmin,
   castBy,
   crossEntropy,
   crossEntropyBy,
@@ -109,6 +111,14 @@ expectType<Tensor<[], 'f32'>>()(sum(logits));
 expectType<Tensor<[3, 1, 5], 'f32'>>()(zeros([3, 4, 5]).sum(1, true));
 expectType<Tensor<[], 'f32'>>()(pipe(logits, meanBy()));
 expectType<Tensor<['batch'], 'f32'>>()(logits.logSumExp());
+// argmax/argmin: an i32 index along one axis, as the other reductions shape it
+expectType<Tensor<['batch'], 'i32'>>()(logits.argmax(1));
+expectType<Tensor<['batch', 1], 'i32'>>()(logits.argmax(-1, true));
+expectType<Tensor<[10], 'i32'>>()(argmin(logits, 0));
+expectType<Tensor<[3, 5], 'i32'>>()(zeros([3, 4, 5], 'i32').argmin(-2));
+expectType<Tensor<['batch'], 'i32'>>()(pipe(x, matmulBy(w), argmaxBy(1)));
+expectType<Tensor<['batch'], 'bool'>>()(logits.argmax(1).eq(labels));
+
 expectType<Tensor<['batch', 10], 'f32'>>()(logits.softmax().logSoftmax(-1));
 
 // reshape: counts checked, names cancel, -1 inferred at run time

@@ -271,6 +271,45 @@ export const meanBy: ReduceByFn<'mean'> = reduceByFn<ReduceByFn<'mean'>>(op.mean
 /** Data-last `max`. @example pipe(x, maxBy(1, true)) */
 export const maxBy: ReduceByFn<'max'> = reduceByFn<ReduceByFn<'max'>>(op.max);
 
+/**
+ * An arg-reduction (`argmax`, `argmin`), data-first: the i32 index along one axis, the axis
+ * dropped (kept as size 1 if `keepdims`).
+ * @example
+ * const best: ArgReduceFn<'argmax'> = argmax;
+ */
+export type ArgReduceFn<Op extends string> = <S extends Dims, D extends NumericDType, const A extends number, K extends boolean = false>(
+  x: Tensor<S, D>,
+  axis: A & Check<Reduced<Op, S, A, K>>,
+  keepdims?: K,
+) => Tensor<ShapeOr<Reduced<Op, S, A, K>>, 'i32'>;
+
+/**
+ * An arg-reduction, data-last.
+ * @example
+ * const bestOfRow: ArgReduceByFn<'argmax'> = argmaxBy;
+ */
+export type ArgReduceByFn<Op extends string> = <const A extends number, K extends boolean = false>(
+  axis: A,
+  keepdims?: K,
+) => <S extends Dims, D extends NumericDType>(x: Tensor<S, D> & Check<Reduced<Op, S, A, K>>) => Tensor<ShapeOr<Reduced<Op, S, A, K>>, 'i32'>;
+
+type NodeArgReduce = (x: Node, axis: number, keepdims?: boolean) => Node;
+const argReduceFn = <F>(f: NodeArgReduce): F => ((x: AnyTensor, axis: number, keepdims?: boolean) => new Tensor(f(x.node, axis, keepdims))) as F;
+const argReduceByFn = <F>(f: NodeArgReduce): F =>
+  ((axis: number, keepdims?: boolean) => (x: AnyTensor) => new Tensor(f(x.node, axis, keepdims))) as F;
+
+/**
+ * The index of the largest element along `axis`, as i32 (ties: the first; NaN counts as the
+ * largest). @example argmax(yHat, 1) // ['batch', 10] → ['batch']
+ */
+export const argmax: ArgReduceFn<'argmax'> = argReduceFn<ArgReduceFn<'argmax'>>(composite.argmax);
+/** The index of the smallest element along `axis`, as i32. @example argmin(distances, -1) */
+export const argmin: ArgReduceFn<'argmin'> = argReduceFn<ArgReduceFn<'argmin'>>(composite.argmin);
+/** Data-last `argmax`. @example pipe(x, linearBy(w, b), argmaxBy(1)) */
+export const argmaxBy: ArgReduceByFn<'argmax'> = argReduceByFn<ArgReduceByFn<'argmax'>>(composite.argmax);
+/** Data-last `argmin`. @example pipe(distances, argminBy(-1)) */
+export const argminBy: ArgReduceByFn<'argmin'> = argReduceByFn<ArgReduceByFn<'argmin'>>(composite.argmin);
+
 /** log Σ exp over `axis` (default last), stable. @example logSumExp(logits, 1) */
 export const logSumExp = <S extends Dims, D extends FloatDType, const A extends number = -1, K extends boolean = false>(
   x: Tensor<S, D>,

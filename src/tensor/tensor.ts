@@ -429,6 +429,31 @@ export class Tensor<S extends Dims, D extends DType> {
   max(this: AnyTensor, axes?: Axes, keepdims?: boolean): AnyTensor {
     return new Tensor(op.max(this.node, axes, keepdims));
   }
+  /**
+   * The index of the largest element along `axis` (negative counts from the end), as i32: the
+   * book's `y_hat.argmax(dim=1)`. Ties give the first index and a NaN counts as the largest,
+   * as in NumPy and PyTorch; `keepdims` keeps the axis as size 1.
+   * @example logits.argmax(1) // ['batch', 10] → Tensor<['batch'], 'i32'>
+   */
+  argmax<const A extends number, K extends boolean = false>(
+    this: NumericTensor<'argmax', S, D>,
+    axis: A & Check<Reduced<'argmax', S, A, K>>,
+    keepdims?: K,
+  ): Tensor<ShapeOr<Reduced<'argmax', S, A, K>>, 'i32'> {
+    return new Tensor(composite.argmax(this.node, axis, keepdims ?? false));
+  }
+  /**
+   * The index of the smallest element along `axis`, as i32 (ties: the first index; a NaN
+   * counts as the smallest).
+   * @example x.argmin(-1, true) // [4, 3] → Tensor<[4, 1], 'i32'>
+   */
+  argmin<const A extends number, K extends boolean = false>(
+    this: NumericTensor<'argmin', S, D>,
+    axis: A & Check<Reduced<'argmin', S, A, K>>,
+    keepdims?: K,
+  ): Tensor<ShapeOr<Reduced<'argmin', S, A, K>>, 'i32'> {
+    return new Tensor(composite.argmin(this.node, axis, keepdims ?? false));
+  }
   /** log Σ exp over `axis` (default last), stable. @example logits.logSumExp(1) */
   logSumExp<const A extends number = -1, K extends boolean = false>(
     this: FloatTensor<'logSumExp', S, D>,

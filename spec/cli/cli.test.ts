@@ -88,6 +88,16 @@ describe('fusegrad train', () => {
     assert.doesNotMatch(trained.stderr, /\r|\x1b\[/);
   });
 
+  test('one compilation per batch shape for the whole run: checkpointing each epoch does not restart the loop', async () => {
+    // Batch 64: four full batches and a short one of 44; the 100 test images in one evaluation call.
+    const r = ok(await runCli(['train', ...BASE, '--batch-size', '64', '--epochs', '3', '--name', 'compiled-once'], cwd, { FUSEGRAD_DEBUG: '1' }));
+    const traced = (name: string): number => r.stderr.split('\n').filter((l) => l === `[fusegrad] ${name}: traced graph`).length;
+    assert.equal(traced('train step'), 2);
+    assert.equal(traced('eval step'), 1);
+    const rows = decodeMetricsJson(readFileSync(join(cwd, 'runs', 'compiled-once', 'metrics.json'), 'utf8'), 'metrics.json');
+    assert.ok(E.isRight(rows) && rows.right.length === 3, 'a checkpoint and metrics row per epoch');
+  });
+
   test('eval prints the test accuracy and writes the confusion matrix', async () => {
     const r = ok(await runCli(['eval', 'first', '--backend', 'cpu'], cwd));
     assert.match(r.stdout, /test accuracy \d\.\d{4} on 100 images/);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { consoleReporter, formatProgressLine, isLiveTerminal } from '../../src/report/console.ts';
+import { consoleReporter, formatProgressLine, isLiveTerminal, terminalWidth } from '../../src/report/console.ts';
 import type { ReporterStream } from '../../src/report/console.ts';
-import { combineReporters, epochMetricsRow } from '../../src/report/events.ts';
+import { combineReporters, epochMetricsRow, samplesPerSecond } from '../../src/report/events.ts';
 import type { TrainEvent } from '../../src/report/events.ts';
 import { formatClock, formatDuration, formatMetric, formatRate, progressBar } from '../../src/report/format.ts';
 
@@ -105,6 +105,32 @@ test('a terminal line never reaches the last column (no wrapping, so \\r redraws
     const line = formatProgressLine({ type: 'step', epoch: 12, step: 1234, steps: 60000, loss: 123.456, samples: 1e6, elapsedMs: 1e5 }, 100, columns, true);
     assert.ok([...line].length <= columns - 1, `${[...line].length} > ${columns - 1}: ${line}`);
   }
+});
+
+test('a terminal reporting 0 columns (a pseudo-terminal without a size) gets the 80-column bar, as one of unknown width', () => {
+  const draw = (columns: number): string => {
+    const out = new FakeStream(true, columns);
+    const report = consoleReporter(out, { env: {} });
+    for (const e of run().slice(0, 60)) report(e);
+    return out.text;
+  };
+  const zero = draw(0);
+  assert.equal(zero, draw(80));
+  assert.match(zero, /\repoch 1\/2 ▕█{5}▌ {5}▏ 50%   50\/100  loss 0\.6667/);
+  assert.deepEqual([0, Number.NaN, -3, 120].map((columns) => terminalWidth({ write: () => true, columns })), [80, 80, 80, 120]);
+  assert.equal(terminalWidth({ write: () => true }), 80);
+
+});
+
+test('after a mid-epoch resume, the rate and ETA count only the steps run since (elapsed time is this run\'s)', () => {
+  // Resumed after 100 of 200 steps of 256; 100 more in 2 s: 12.8k samples/s, 0:02 to go.
+  const e = { type: 'step', epoch: 3, step: 200, steps: 300, loss: 0.5, samples: 200 * 256, elapsedMs: 2000, resumedSteps: 100, resumedSamples: 100 * 256 } as const;
+  assert.equal(samplesPerSecond(e), 12800);
+  assert.equal(formatProgressLine(e, 5, Infinity, false), 'epoch 3/5   66%  200/300  loss 0.5000  12.8k samples/s  ETA 0:02');
+  const out = new FakeStream(false);
+  const report = consoleReporter(out, { env: {} });
+  report({ type: 'epochEnd', epoch: 3, epochs: 5, trainLoss: 0.5, trainAcc: 0.8, seconds: 4, samples: 300 * 256, resumedSamples: 100 * 256 });
+  assert.match(out.text.split('\n')[1] ?? '', / 12\.8k$/);
 });
 
 test('CI or TERM=dumb turns the live display off even on a terminal; `live` overrides detection', () => {

@@ -5,8 +5,8 @@ import type { DeviceArray } from '../../runtime/array.ts';
 import { dataLoader, syntheticLinear, tensorDataset } from '../../src/data/index.ts';
 import * as nn from '../../src/nn/index.ts';
 import * as optim from '../../src/optim/index.ts';
-import type { TrainEvent } from '../../src/report/events.ts';
-import { evaluateModel, train, trainEvents, type TrainOptions } from '../../src/train/index.ts';
+import { samplesPerSecond, type TrainEvent } from '../../src/report/events.ts';
+import { evaluateModel, train, trainEvents, type TrainOptions, type TrainProgress } from '../../src/train/index.ts';
 
 /** n samples of 6 features in 3 classes (the label is the arg-max of one fixed projection). */
 function classes(seed: number, n = 96) {
@@ -77,14 +77,64 @@ describe('train (the book\'s train_ch3)', () => {
     assert.equal(first.progress.stepsDone, 3);
     assert.equal(first.history.length, 1);
 
-    const rest = await train({ ...options(), params: first.params, optimizerState: first.optimizerState, progress: first.progress });
+    const restEvents: TrainEvent[] = [];
+    const rest = await train({ ...options(), params: first.params, optimizerState: first.optimizerState, progress: first.progress, reporter: (e) => restEvents.push(e) });
     assert.deepEqual(leaves(rest.params), leaves(whole.params));
+    // The resumed epoch's events say what was restored, so its rate counts only the steps run since.
+    const steps = restEvents.filter((e) => e.type === 'step');
+    const resumedStep = steps[0]!;
+    assert.ok(resumedStep.type === 'step' && resumedStep.epoch === 2 && resumedStep.step === 4);
+    assert.equal(resumedStep.samples, 4 * 16);
+    assert.equal(resumedStep.resumedSteps, 3);
+    assert.equal(resumedStep.resumedSamples, 3 * 16);
+    const rate = samplesPerSecond(resumedStep);
+    assert.ok(rate !== undefined && Math.abs(rate - (16 * 1000) / resumedStep.elapsedMs) < 1e-6 * rate);
+    const ends = restEvents.filter((e) => e.type === 'epochEnd');
+    assert.deepEqual(ends.map((e) => (e.type === 'epochEnd' ? [e.epoch, e.samples, e.resumedSamples] : [])), [[2, 96, 48], [3, 96, undefined]]);
+    assert.ok(steps.filter((e) => e.type === 'step' && e.epoch === 3).every((e) => e.type === 'step' && e.resumedSteps === undefined && e.resumedSamples === undefined));
     assert.equal(rest.optimizerState.step.item(), 18);
     // The resumed epoch's sums carried over: its metrics equal the uninterrupted run's.
     assert.deepEqual(
       rest.history.map((e) => [e.epoch, e.trainLoss, e.trainAcc, e.testAcc]),
       whole.history.slice(1).map((e) => [e.epoch, e.trainLoss, e.trainAcc, e.testAcc]),
     );
+  });
+
+  it('onEpochEnd is awaited once per epoch, before its epochEnd event, with the epoch\'s end state', async () => {
+    const order: string[] = [];
+    const seen: Array<{ epoch: number; progress: TrainProgress; leaves: number[][]; step: number; eventEpoch: number }> = [];
+    const result = await train({
+      ...options(),
+      epochs: 3,
+      reporter: (e) => e.type !== 'step' && order.push(e.type),
+      onEpochEnd: async (s) => {
+        order.push('hook');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        seen.push({ epoch: s.epoch, progress: s.progress, leaves: leaves(s.params), step: s.optimizerState.step.item(), eventEpoch: s.event.epoch });
+        order.push('hooked');
+      },
+    });
+    const epoch = ['epochStart', 'hook', 'hooked', 'epochEnd'];
+    assert.deepEqual(order, ['trainStart', ...epoch, ...epoch, ...epoch, 'done']);
+    assert.deepEqual(
+      seen.map((s) => [s.epoch, s.eventEpoch, s.progress, s.step]),
+      [1, 2, 3].map((e) => [e, e, { epochsDone: e, stepsDone: 0 }, 6 * e]),
+    );
+    // The parameters it got are those a run of that many epochs ends with.
+    const two = await train({ ...options(), epochs: 2 });
+    assert.deepEqual(seen[1]!.leaves, leaves(two.params));
+    assert.deepEqual(seen[2]!.leaves, leaves(result.params));
+  });
+
+  it('batches staged into reused device arrays train as batches uploaded one by one (worker-assembled), bit for bit', async () => {
+    // Batch 20: four full batches and a short one of 16, shuffled; the test set in one unshuffled run.
+    const staged = dataLoader(classes(1), { batchSize: 20, shuffle: true, seed: 3 });
+    const uploaded = dataLoader(classes(1), { batchSize: 20, shuffle: true, seed: 3, numWorkers: 1 });
+    const a = await train({ ...options(), train: staged, epochs: 2 });
+    const b = await train({ ...options(), train: uploaded, epochs: 2 });
+    await uploaded.close();
+    assert.deepEqual(leaves(a.params), leaves(b.params));
+    assert.deepEqual(a.history, b.history.map((e, i) => ({ ...e, seconds: a.history[i]!.seconds })));
   });
 
   it('a signal aborted before the first step stops at once with the initial parameters', async () => {

@@ -15,14 +15,14 @@
  * Redraws are throttled by the `elapsedMs` the events carry, not by a clock, so the output is a
  * function of the events alone (and testable).
  */
-import type { DoneEvent, EpochEndEvent, StepEvent, TrainEvent, TrainReporter } from './events.ts';
+import { samplesPerSecond, type DoneEvent, type EpochEndEvent, type StepEvent, type TrainEvent, type TrainReporter } from './events.ts';
 import { formatClock, formatDuration, formatMetric, formatRate, progressBar } from './format.ts';
 
 /** The part of a Node stream the reporter uses (a `WriteStream`, or a fake in tests). */
 export interface ReporterStream {
   write(chunk: string): unknown;
   readonly isTTY?: boolean;
-  /** Terminal width; 80 when unknown. */
+  /** Terminal width; 80 when unknown (absent or 0). */
   readonly columns?: number;
 }
 
@@ -48,6 +48,15 @@ function defaultEnv(): Readonly<Record<string, string | undefined>> {
   return typeof process === 'undefined' ? {} : process.env;
 }
 
+/**
+ * The width to fit the bar to: the stream's columns, or 80 when unknown — absent, or 0 as a
+ * pseudo-terminal without a size reports (`script`, some CI runners).
+ */
+export function terminalWidth(stream: ReporterStream): number {
+  const columns = stream.columns;
+  return columns !== undefined && Number.isFinite(columns) && columns > 0 ? columns : 80;
+}
+
 /** True when the stream should get the live, redrawn display. */
 export function isLiveTerminal(stream: ReporterStream, env: Readonly<Record<string, string | undefined>>): boolean {
   const ci = env['CI'];
@@ -69,9 +78,11 @@ function tableColumns(first: EpochEndEvent, epochs: number): Column[] {
   if (first.testLoss !== undefined) columns.push({ title: 'test loss', width: 9, cell: (e) => (e.testLoss === undefined ? '-' : formatMetric(e.testLoss)) });
   columns.push({ title: 'test acc', width: 8, cell: (e) => (e.testAcc === undefined ? '-' : formatMetric(e.testAcc)) });
   columns.push({ title: 'seconds', width: 7, cell: (e) => (e.seconds < 1000 ? e.seconds.toFixed(1) : e.seconds.toFixed(0)) });
-  if (first.samples !== undefined) columns.push({ title: 'samples/s', width: 9, cell: (e) => (e.samples === undefined ? '-' : formatRate(e.samples / e.seconds)) });
+  if (first.samples !== undefined) columns.push({ title: 'samples/s', width: 9, cell: (e) => formatOptionalRate(samplesPerSecond(e)) });
   return columns;
 }
+
+const formatOptionalRate = (rate: number | undefined): string => (rate === undefined ? '-' : formatRate(rate));
 
 const row = (cells: readonly string[], columns: readonly Column[]): string =>
   cells.map((c, i) => c.padStart(columns[i]?.width ?? 0)).join('  ');
@@ -82,8 +93,11 @@ export function formatProgressLine(e: StepEvent, epochs: number | undefined, wid
   const percent = `${String(Math.floor(fraction * 100)).padStart(3)}%`;
   const epoch = epochs === undefined ? `epoch ${e.epoch}` : `epoch ${e.epoch}/${epochs}`;
   const counts = `${String(e.step).padStart(String(e.steps).length)}/${e.steps}`;
-  const rate = e.elapsedMs > 0 ? `${formatRate((e.samples * 1000) / e.elapsedMs)} samples/s` : '';
-  const eta = e.step > 0 && e.step < e.steps ? `ETA ${formatClock(((e.steps - e.step) * e.elapsedMs) / e.step / 1000)}` : e.step >= e.steps ? `${formatClock(e.elapsedMs / 1000)}` : '';
+  const perSecond = samplesPerSecond(e);
+  const rate = perSecond === undefined ? '' : `${formatRate(perSecond)} samples/s`;
+  // After a mid-epoch resume, the elapsed time covers only the steps run since.
+  const stepsTimed = e.step - (e.resumedSteps ?? 0);
+  const eta = stepsTimed > 0 && e.step < e.steps ? `ETA ${formatClock(((e.steps - e.step) * e.elapsedMs) / stepsTimed / 1000)}` : e.step >= e.steps ? `${formatClock(e.elapsedMs / 1000)}` : '';
   const loss = e.step > 0 ? `loss ${formatMetric(e.loss)}` : '';
   const tail = [counts, loss, rate, eta].filter((s) => s !== '').join('  ');
   if (!withBar) return `${epoch}  ${percent}  ${tail}`;
@@ -124,7 +138,7 @@ export function consoleReporter(out: ReporterStream, options: ConsoleReporterOpt
     barShown = false;
   };
   const drawBar = (e: StepEvent): void => {
-    progress.write(`\r${formatProgressLine(e, epochs, progress.columns ?? 80, true, ascii)}\x1b[K`);
+    progress.write(`\r${formatProgressLine(e, epochs, terminalWidth(progress), true, ascii)}\x1b[K`);
     barShown = true;
     lastDrawMs = e.elapsedMs;
   };

@@ -7,6 +7,9 @@
  * epoch; `samples` and `elapsedMs` are cumulative since the start of the epoch, so a consumer
  * can compute throughput and an ETA from any single event; losses are means over the samples
  * seen so far in the epoch (as d2l's `Accumulator`), accuracies are fractions in [0, 1].
+ * An epoch resumed in its middle counts its earlier steps and samples too, and says how many
+ * (`resumedSteps`, `resumedSamples`): the elapsed time is only this run's, so throughput is
+ * `(samples − resumedSamples) / elapsed` (see `samplesPerSecond`).
  */
 import type { MetricsRow } from '../io/metrics-format.ts';
 
@@ -44,8 +47,12 @@ export interface StepEvent {
   readonly loss: number;
   /** Samples processed so far in this epoch. */
   readonly samples: number;
-  /** Milliseconds since the epoch started. */
+  /** Milliseconds since the epoch started (or was resumed). */
   readonly elapsedMs: number;
+  /** Steps of this epoch done before a mid-epoch resume (absent: none), included in `step`. */
+  readonly resumedSteps?: number;
+  /** Samples of this epoch trained before a mid-epoch resume (absent: none), included in `samples`. */
+  readonly resumedSamples?: number;
 }
 
 /** An epoch finished and was evaluated. */
@@ -58,10 +65,12 @@ export interface EpochEndEvent {
   /** Absent when there is no test set. */
   readonly testAcc?: number;
   readonly testLoss?: number;
-  /** Wall-clock seconds of the epoch, evaluation included. */
+  /** Wall-clock seconds of the epoch (since it started or was resumed), evaluation included. */
   readonly seconds: number;
-  /** Training samples in the epoch (for throughput). */
+  /** Training samples in the epoch. */
   readonly samples?: number;
+  /** Samples of this epoch trained before a mid-epoch resume (absent: none), included in `samples`. */
+  readonly resumedSamples?: number;
 }
 
 /** A note for the user (a backend fallback, a checkpoint written). */
@@ -91,6 +100,19 @@ export type TrainEvent = TrainStartEvent | EpochStartEvent | StepEvent | EpochEn
 
 /** Something that consumes training events (the console reporter, a browser page, a test). */
 export type TrainReporter = (event: TrainEvent) => void;
+
+/**
+ * Training samples per second of a step or epoch event: only the samples trained in the time the
+ * event covers (after a mid-epoch resume, not those restored from the checkpoint); undefined
+ * when no time has elapsed or the event has no sample count.
+ * @example
+ * samplesPerSecond({ type: 'step', epoch: 1, step: 200, steps: 235, loss: 0.5, samples: 51200, elapsedMs: 500, resumedSteps: 100, resumedSamples: 25600 }); // 51200
+ */
+export function samplesPerSecond(e: StepEvent | EpochEndEvent): number | undefined {
+  const ms = e.type === 'step' ? e.elapsedMs : e.seconds * 1000;
+  if (e.samples === undefined || !(ms > 0)) return undefined;
+  return ((e.samples - (e.resumedSamples ?? 0)) * 1000) / ms;
+}
 
 /** Sends each event to several reporters in turn. */
 export function combineReporters(...reporters: readonly TrainReporter[]): TrainReporter {

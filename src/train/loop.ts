@@ -6,6 +6,10 @@
  * - It never blocks the event loop for long: between steps it yields every `yieldEveryMs`.
  * - Losses and accuracies are summed on the device and read back every `readEvery` steps and at
  *   the end of each epoch (a GPU backend need not synchronise every step).
+ * - Batches go to the device through `batchStager` where the backend writes in place (rows
+ *   written into input arrays reused from step to step), else through `batchToDevice`.
+ * - Checkpoints need no restart: `onEpochEnd` is awaited after each epoch with the parameters and
+ *   optimizer state (still valid then), so one run — one compilation — covers all epochs.
  * - It is resumable: dropout keys come from (seed, epoch, step) and the shuffle from the
  *   loader's seed and the epoch, never from mutable generator state, so a run stopped (by an
  *   `AbortSignal`, between steps) and resumed from its `progress`, parameters and optimizer
@@ -14,16 +18,29 @@
 import type { DType } from '../../compiler/ir/types.ts';
 import type { DeviceArray } from '../../runtime/array.ts';
 import type { Backend } from '../../runtime/backend.ts';
-import type { DataLoader } from '../data/dataloader.ts';
+import { batchBounds, type DataLoader } from '../data/dataloader.ts';
 import type { Batch, LabelArray } from '../data/dataset.ts';
 import type { AnyLayer, ParamArrays } from '../nn/layer.ts';
 import type { Loss } from '../nn/losses.ts';
-import { stepKey, type Key } from '../nn/random.ts';
 import type { Optimizer, StateArrays } from '../optim/optimizer.ts';
 import { learningRatesAt, type Schedule } from '../optim/schedule.ts';
 import type { EpochEndEvent, TrainEvent, TrainReporter } from '../report/events.ts';
 import { defaultBackend } from '../runtime.ts';
-import { batchToDevice, compileEvaluate, compileLoop, keyTableArray, readTotals, zeroTotals, type CompiledEvaluate, type CompiledLoop, type HostTotals, type Totals } from './step.ts';
+import { keyTable, stepKey, type Key } from '../nn/random.ts';
+import {
+  batchStager,
+  batchToDevice,
+  compileEvaluate,
+  compileLoop,
+  keyTableArray,
+  readTotals,
+  zeroTotals,
+  type BatchStager,
+  type CompiledEvaluate,
+  type CompiledLoop,
+  type HostTotals,
+  type Totals,
+} from './step.ts';
 
 /**
  * Where a run stands: epochs finished, steps finished in the next epoch, and that epoch's sums
@@ -70,6 +87,12 @@ export interface TrainOptions<L extends AnyLayer, Y extends DType> {
   readonly signal?: AbortSignal;
   /** Receives every event. */
   readonly reporter?: TrainReporter;
+  /**
+   * Called after each epoch (its evaluation done, before its `epochEnd` event is yielded) and
+   * awaited before the next step: the place to save a checkpoint. The arrays it gets are valid
+   * only until its promise resolves (the next step takes them over): read them to the host there.
+   */
+  readonly onEpochEnd?: (state: EpochEndState<ParamArrays<L>>) => Promise<void> | void;
   /** Read the running sums back (and emit a `step` event) every this many steps; default 1 on backends that read synchronously, else 20. */
   readonly readEvery?: number;
   /** Yield to the event loop when this many milliseconds have passed since the last yield (default 50). */
@@ -77,6 +100,20 @@ export interface TrainOptions<L extends AnyLayer, Y extends DType> {
   readonly backend?: Backend;
   /** A one-line description for the `trainStart` event. */
   readonly modelName?: string;
+}
+
+/**
+ * What `onEpochEnd` gets: the epoch's results and the run's state at its end (`progress` is
+ * `{ epochsDone: epoch, stepsDone: 0 }`), the state a checkpoint saves.
+ * @example
+ * onEpochEnd: async ({ params, optimizerState, progress }) => save(await captureState(params, optimizerState, progress, 'sgd')),
+ */
+export interface EpochEndState<T> {
+  readonly epoch: number;
+  readonly params: T;
+  readonly optimizerState: StateArrays<T>;
+  readonly progress: TrainProgress;
+  readonly event: EpochEndEvent;
 }
 
 /**
@@ -161,18 +198,24 @@ export async function* trainEvents<L extends AnyLayer, Y extends DType>(options:
     history,
   });
 
+  const trainStager = loader.numWorkers === 0 ? batchStager(loader.dataset, backend) : undefined;
+  const testStager = test !== undefined && test.numWorkers === 0 ? batchStager(test.dataset, backend) : undefined;
+  const keySlots = Math.max(1, model.randomSlots);
+  // One key table array rewritten each step where the backend writes in place.
+  const reusedKeys = backend.write === undefined ? undefined : keyTableArray([0, 0], model.randomSlots, backend);
+
   for (let epoch = progress.epochsDone + 1; epoch <= epochs; epoch++) {
     const resumeSteps = epoch === progress.epochsDone + 1 ? progress.stepsDone : 0;
+    const resumed = resumeSteps > 0 ? progress.totals : undefined;
+    // What was done before this (re)start: not part of this run's elapsed time, so not of its rate.
+    const resumedSamples = resumed?.count ?? 0;
+    const since = resumedSamples > 0 ? { resumedSteps: resumeSteps, resumedSamples } : {};
     const start = now();
     yield { type: 'epochStart', epoch, epochs, steps };
-    let totals = zeroTotals(backend, classification, resumeSteps > 0 ? progress.totals : undefined);
-    let stepIndex = 0;
+    let totals = zeroTotals(backend, classification, resumed);
+    let stepIndex = resumeSteps;
     let host: HostTotals = { loss: 0, count: 0, correct: 0 };
-    for await (const batch of loader.epoch(epoch - 1)) {
-      if (stepIndex < resumeSteps) {
-        stepIndex++;
-        continue;
-      }
+    for await (const { x, y } of deviceBatches(loader, epoch - 1, resumeSteps, backend, trainStager)) {
       if (options.signal?.aborted === true) {
         const sums = await readTotals(totals);
         yield { type: 'message', level: 'info', text: `stopped in epoch ${epoch} after step ${stepIndex} of ${steps}` };
@@ -180,14 +223,19 @@ export async function* trainEvents<L extends AnyLayer, Y extends DType>(options:
       }
       const t = scheduleUnit === 'step' ? (epoch - 1) * steps + stepIndex : epoch - 1;
       const lrs = options.schedule === undefined ? optimizer.learningRates : learningRatesAt(optimizer.learningRates, options.schedule, t);
-      const { x, y } = batchToDevice(batch as Batch<LabelArray>, backend);
-      const keys = keyTableArray(stepKey(seed, epoch, stepIndex), model.randomSlots, backend);
+      const key = stepKey(seed, epoch, stepIndex);
+      let keys: DeviceArray<[number, 2], 'i32'>;
+      if (reusedKeys === undefined) keys = keyTableArray(key, model.randomSlots, backend);
+      else {
+        reusedKeys.write(keyTable(key, keySlots));
+        keys = reusedKeys;
+      }
       ({ params, state, totals } = compiled.step(params, state, totals, x, y, keys, lrs));
       stepIndex++;
       samplesRun += x.shape[0] ?? 0;
       if (stepIndex % readEvery === 0 || stepIndex === steps) {
         host = await readTotals(totals);
-        yield { type: 'step', epoch, step: stepIndex, steps, loss: mean(host.loss, host.count), samples: host.count, elapsedMs: now() - start };
+        yield { type: 'step', epoch, step: stepIndex, steps, loss: mean(host.loss, host.count), samples: host.count, elapsedMs: now() - start, ...since };
       }
       await maybeYield();
     }
@@ -195,7 +243,7 @@ export async function* trainEvents<L extends AnyLayer, Y extends DType>(options:
     let testAcc: number | undefined;
     let testLoss: number | undefined;
     if (test !== undefined) {
-      const r = await evaluateLoop(compiled.evaluate, params, test, backend, classification, maybeYield);
+      const r = await evaluateLoop(compiled.evaluate, params, test, backend, classification, maybeYield, testStager);
       testLoss = mean(r.loss, r.count);
       testAcc = classification ? mean(r.correct, r.count) : undefined;
     }
@@ -209,9 +257,14 @@ export async function* trainEvents<L extends AnyLayer, Y extends DType>(options:
       ...(testLoss === undefined ? {} : { testLoss }),
       seconds: (now() - start) / 1000,
       samples: host.count,
+      ...(resumedSamples > 0 ? { resumedSamples } : {}),
     };
     history.push(end);
     last = end;
+    if (options.onEpochEnd !== undefined) {
+      await options.onEpochEnd({ epoch, params, optimizerState: state, progress: { epochsDone: epoch, stepsDone: 0 }, event: end });
+      lastYield = now();
+    }
     yield end;
   }
   const seconds = (now() - runStart) / 1000;
@@ -227,6 +280,35 @@ export async function* trainEvents<L extends AnyLayer, Y extends DType>(options:
   return { params, optimizerState: state, progress: { epochsDone: Math.max(epochs, progress.epochsDone), stepsDone: 0 }, stopped: false, history };
 }
 
+/**
+ * The batches of epoch `epochIndex` (from 0) on the device, from batch `skip` on (a resumed
+ * epoch does not assemble the batches it skips): staged into reused arrays where there is a
+ * stager (an in-memory loader on a backend that writes in place), else assembled by the loader
+ * (in its workers, if any) and uploaded.
+ */
+async function* deviceBatches(
+  loader: DataLoader<LabelArray>,
+  epochIndex: number,
+  skip: number,
+  backend: Backend,
+  stager: BatchStager | undefined,
+): AsyncGenerator<{ x: DeviceArray; y: DeviceArray }, void, undefined> {
+  if (stager !== undefined) {
+    const order = loader.order(epochIndex);
+    const bounds = batchBounds(order.length, loader.batchSize, loader.dropLast);
+    for (let k = skip; k < bounds.length; k++) {
+      const [start, end] = bounds[k]!;
+      yield stager.stage(order, start, end);
+    }
+    return;
+  }
+  let k = 0;
+  for await (const batch of loader.epoch(epochIndex)) {
+    if (k++ < skip) continue;
+    yield batchToDevice(batch as Batch<LabelArray>, backend);
+  }
+}
+
 async function evaluateLoop<T>(
   evaluate: CompiledEvaluate<T>,
   params: T,
@@ -234,10 +316,10 @@ async function evaluateLoop<T>(
   backend: Backend,
   classification: boolean,
   maybeYield: () => Promise<void>,
+  stager: BatchStager | undefined,
 ): Promise<HostTotals> {
   let totals: Totals<DeviceArray<[], 'f32'>> = zeroTotals(backend, classification);
-  for await (const batch of loader.epoch(0)) {
-    const { x, y } = batchToDevice(batch as Batch<LabelArray>, backend);
+  for await (const { x, y } of deviceBatches(loader, 0, 0, backend, stager)) {
     totals = evaluate(params, totals, x, y);
     await maybeYield();
   }
@@ -277,6 +359,7 @@ export async function evaluateModel<L extends AnyLayer, Y extends DType>(
   const backend = options.backend ?? defaultBackend();
   const classification = isClassification(loader);
   const evaluate = compileEvaluate(model, loss, { backend });
-  const r = await evaluateLoop(evaluate, params, loader, backend, classification, async () => undefined);
+  const stager = loader.numWorkers === 0 ? batchStager(loader.dataset, backend) : undefined;
+  const r = await evaluateLoop(evaluate, params, loader, backend, classification, async () => undefined, stager);
   return { loss: mean(r.loss, r.count), accuracy: classification ? mean(r.correct, r.count) : Number.NaN, samples: r.count };
 }

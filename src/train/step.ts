@@ -46,6 +46,74 @@ export function batchToDevice(batch: Batch<LabelArray>, backend: Backend = defau
 }
 
 /**
+ * Minibatches written into device arrays that are reused from step to step (one pair per batch
+ * size: the full batches and a short last one), with `DeviceArray.write`: the rows of a batch go
+ * straight from the dataset into the device memory, so a step allocates and uploads nothing new
+ * (no per-step host copy, no new device buffer for the collector to find later). Runs of
+ * consecutive rows (an unshuffled test set) are written as one block.
+ *
+ * Only for backends that write synchronously (`backend.write`); `batchStager` returns undefined
+ * elsewhere. The arrays are overwritten by the next `stage` call of the same size, so use a
+ * batch before staging the next one (the loops here run each step before the next batch).
+ */
+export interface BatchStager {
+  /** The batch of the samples `order[start..end)`, in the reused device arrays of its size. */
+  stage(order: Int32Array, start: number, end: number): { x: DeviceArray<Dims, 'f32'>; y: DeviceArray<Dims, DType> };
+}
+
+/**
+ * A `BatchStager` for a dataset on a backend, or undefined where the backend cannot write in place.
+ * @example
+ * const stager = batchStager(loader.dataset, backend);
+ * const { x, y } = stager?.stage(loader.order(0), 0, 256) ?? batchToDevice(batch, backend);
+ */
+export function batchStager(dataset: Batch<LabelArray>, backend: Backend = defaultBackend()): BatchStager | undefined {
+  if (backend.write === undefined) return undefined;
+  const xRow = dataset.x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const yRow = dataset.y.shape.slice(1).reduce((a, b) => a * b, 1);
+  const n = dataset.x.shape[0] ?? 0;
+  const ydtype: DType = dataset.y.data instanceof Int32Array ? 'i32' : 'f32';
+  const arrays = new Map<number, { x: DeviceArray<Dims, 'f32'>; y: DeviceArray<Dims, DType>; yHost: LabelArray }>();
+  const arraysFor = (b: number) => {
+    let a = arrays.get(b);
+    if (a === undefined || !a.x.isValid || !a.y.isValid) {
+      a = {
+        x: fromHost(backend, new Float32Array(b * xRow), [b, ...dataset.x.shape.slice(1)], 'f32') as DeviceArray<Dims, 'f32'>,
+        y: fromHost(backend, new Float32Array(b * yRow), [b, ...dataset.y.shape.slice(1)], ydtype),
+        yHost: ydtype === 'i32' ? new Int32Array(b * yRow) : new Float32Array(b * yRow),
+      };
+      arrays.set(b, a);
+    }
+    return a;
+  };
+  // Rows [first, first + count) of the dataset into row `at` of the batch.
+  const writeRun = (target: DeviceArray, source: Float32Array, row: number, first: number, count: number, at: number): void =>
+    target.write(source.subarray(first * row, (first + count) * row), at * row);
+  return {
+    stage(order, start, end) {
+      const b = end - start;
+      const a = arraysFor(b);
+      let runStart = 0;
+      for (let r = 0; r < b; r++) {
+        const i = order[start + r] ?? -1;
+        if (!(i >= 0 && i < n)) throw new RangeError(`batchStager: index ${i} at position ${start + r} is outside 0..${n - 1}`);
+        // Labels are one value per row: a plain store, no view per row.
+        if (yRow === 1) a.yHost[r] = dataset.y.data[i]!;
+        else a.yHost.set(dataset.y.data.subarray(i * yRow, (i + 1) * yRow), r * yRow);
+        const next = r + 1 < b ? order[start + r + 1] : undefined;
+        if (next !== i + 1) {
+          const first = order[start + runStart]!;
+          writeRun(a.x, dataset.x.data, xRow, first, r + 1 - runStart, runStart);
+          runStart = r + 1;
+        }
+      }
+      a.y.write(a.yHost);
+      return { x: a.x, y: a.y };
+    },
+  };
+}
+
+/**
  * The key table of a step (i32 [n, 2], row i the key of random slot i, see `keyTable`) as a
  * device array; at least one row, so a model without dropout compiles the same signature.
  * @example

@@ -7,9 +7,8 @@
  * an uninterrupted run: the data order, dropout keys and updates depend only on the seed, the
  * epoch and the step.
  *
- * The loop is driven one epoch per `trainEvents` call (parameters and optimizer state handed
- * from one call to the next), because a checkpoint needs them at each epoch's end and the loop
- * only returns them when it returns.
+ * One `trainEvents` run covers all epochs (one compilation of the step); the checkpoint of each
+ * epoch is written from its `onEpochEnd` hook, which the loop awaits before the next step.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -23,9 +22,9 @@ import { decodeMetricsJson, METRICS_JSON, writeMetrics, type MetricsRow } from '
 import type { AnyLayer, ParamArrays } from '../../nn/layer.ts';
 import { normal, reinit, zeros } from '../../nn/init.ts';
 import type { StateArrays } from '../../optim/optimizer.ts';
-import { consoleReporter, type ReporterStream } from '../../report/console.ts';
-import { epochMetricsRow, type TrainEvent } from '../../report/events.ts';
-import { trainEvents, type TrainProgress } from '../../train/loop.ts';
+import { consoleReporter } from '../../report/console.ts';
+import { epochMetricsRow, type DoneEvent } from '../../report/events.ts';
+import { trainEvents, type TrainProgress, type TrainResult } from '../../train/loop.ts';
 import { fromHost, type DeviceArray } from '../../../runtime/array.ts';
 import { backendFlag, withBackend } from '../backend.ts';
 import { defineCommand, type CliContext } from '../command.ts';
@@ -49,6 +48,9 @@ import { kebab, nonEmptyText, nonNegativeNumber, positiveInt, positiveNumber, ru
 import { architectureOf, lossOf, netOf, optimizerOf, planOfConfig } from '../models.ts';
 import { createRunDir, DEFAULT_RUNS_DIR, resolveRunDir, RUN_FILES } from '../runs.ts';
 import { captureState, readTrainCheckpoint, tensorsToTree, writeTrainCheckpoint, type TrainCheckpoint } from '../train-state.ts';
+
+/** Test images per evaluation call (a few large batches: evaluation keeps no activations for a backward pass). */
+const TEST_BATCH = 2500;
 
 const trainFlags = {
   model: { codec: modelCodec, help: 'linreg, softmax, mlp or mlp-dropout', placeholder: '<name>', defaultText: DEFAULT_TRAIN_CONFIG.model },
@@ -154,34 +156,6 @@ async function prepareRun(flags: TrainFlagValues, ctx: CliContext, runsDir: stri
   };
 }
 
-/**
- * The progress stream with a usable width: a pseudo-terminal without a size (`script`, some CI
- * runners) reports 0 columns, which would cut the bar to nothing.
- */
-function terminalStream(stream: ReporterStream): ReporterStream {
-  return {
-    write: (chunk: string) => stream.write(chunk),
-    get isTTY() {
-      return stream.isTTY === true;
-    },
-    get columns() {
-      return stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80;
-    },
-  };
-}
-
-/** Epoch events carry the run's total epochs (the loop sees one epoch per call). */
-function withTotal(e: TrainEvent, total: number): TrainEvent {
-  switch (e.type) {
-    case 'trainStart':
-    case 'epochStart':
-    case 'epochEnd':
-      return { ...e, epochs: total };
-    default:
-      return e;
-  }
-}
-
 export const trainCommand = defineCommand({
   name: 'train',
   summary: 'train a model on Fashion-MNIST, with progress, plots and checkpoints',
@@ -242,88 +216,64 @@ export const trainCommand = defineCommand({
         say(`resuming ${dir} after epoch ${m.epochs_done}${m.steps_done > 0 ? `, step ${m.steps_done}` : ''}`);
       }
 
-      const report = consoleReporter(ctx.stdout, { progress: terminalStream(ctx.stderr), env: ctx.env });
+      const report = consoleReporter(ctx.stdout, { progress: ctx.stderr, env: ctx.env });
       const trainLoader = dataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
-      const testLoader = dataLoader(data.test, { batchSize: 1000 });
-      const save = async (): Promise<void> => {
-        const c = await captureState(params, state, progress, optimizer.name);
+      // Evaluation keeps no activations for a backward pass: few large batches (4 calls for 10,000 images).
+      const testLoader = dataLoader(data.test, { batchSize: TEST_BATCH });
+      const save = async (p: ParamArrays<AnyLayer>, s: StateArrays<ParamArrays<AnyLayer>>, at: TrainProgress): Promise<void> => {
+        const c = await captureState(p, s, at, optimizer.name);
         await writeTrainCheckpoint(dir, c, plan.description);
       };
-      const startedAt = performance.now();
-      let samples = 0;
-      let last: Extract<TrainEvent, { type: 'epochEnd' }> | undefined;
-      let announced = false;
-      let stopped = false;
 
-      for (let epoch = progress.epochsDone + 1; epoch <= config.epochs && !stopped; epoch++) {
-        if (ctx.signal.aborted) {
-          stopped = true;
-          break;
-        }
-        const events = trainEvents({
-          model: net,
-          loss: lossOf(plan),
-          optimizer,
-          train: trainLoader,
-          test: testLoader,
-          epochs: epoch,
-          seed: config.seed,
-          params,
-          optimizerState: state,
-          progress,
-          signal: ctx.signal,
-          backend,
-          modelName: plan.description,
-        });
-        for (;;) {
-          const r = await events.next();
-          if (r.done === true) {
-            params = r.value.params;
-            state = r.value.optimizerState;
-            progress = r.value.progress;
-            stopped = r.value.stopped;
-            break;
-          }
-          const e = withTotal(r.value, config.epochs);
-          if (e.type === 'done') continue;
-          if (e.type === 'trainStart') {
-            if (announced) continue;
-            announced = true;
-          }
-          if (e.type === 'epochEnd') {
-            last = e;
-            samples += e.samples ?? 0;
-            rows.push(epochMetricsRow(e));
-          }
-          report(e);
-        }
-        if (!stopped) {
-          await save();
+      const events = trainEvents({
+        model: net,
+        loss: lossOf(plan),
+        optimizer,
+        train: trainLoader,
+        test: testLoader,
+        epochs: config.epochs,
+        seed: config.seed,
+        params,
+        optimizerState: state,
+        progress,
+        signal: ctx.signal,
+        backend,
+        modelName: plan.description,
+        // The parameters are donated to the next step: captureState reads them to the host first.
+        onEpochEnd: async (end) => {
+          rows.push(epochMetricsRow(end.event));
+          await save(end.params, end.optimizerState, end.progress);
           await writeMetrics(dir, rows);
           await writeFileAtomic(join(dir, RUN_FILES.curves), curvesSvg(rows, `${plan.description}: ${dir}`));
+        },
+      });
+      let result: TrainResult<ParamArrays<AnyLayer>>;
+      let done: DoneEvent | undefined;
+      let trained = false;
+      for (;;) {
+        const r = await events.next();
+        if (r.done === true) {
+          result = r.value;
+          break;
         }
+        const e = r.value;
+        if (e.type === 'epochEnd') trained = true;
+        // The summary is printed last, with where the run was saved.
+        if (e.type === 'done') done = e;
+        else report(e);
       }
-      if (stopped) {
-        await save();
-        const where = progress.stepsDone > 0 ? `epoch ${progress.epochsDone + 1}, step ${progress.stepsDone}` : `the end of epoch ${progress.epochsDone}`;
+      if (result.stopped) {
+        await save(result.params, result.optimizerState, result.progress);
+        const at = result.progress;
+        const where = at.stepsDone > 0 ? `epoch ${at.epochsDone + 1}, step ${at.stepsDone}` : `the end of epoch ${at.epochsDone}`;
         report({ type: 'message', level: 'info', text: `interrupted: saved the checkpoint at ${where} in ${dir}; continue with: fusegrad train --resume ${dir}` });
         return EXIT_INTERRUPTED;
       }
-      const seconds = (performance.now() - startedAt) / 1000;
-      if (last === undefined) {
-        say(`nothing to do: ${dir} has trained ${progress.epochsDone} of ${config.epochs} epochs`);
+      if (!trained || done === undefined) {
+        say(`nothing to do: ${dir} has trained ${result.progress.epochsDone} of ${config.epochs} epochs`);
         return 0;
       }
-      report({
-        type: 'done',
-        epochs: config.epochs,
-        seconds,
-        trainLoss: last.trainLoss,
-        trainAcc: last.trainAcc,
-        ...(last.testAcc === undefined ? {} : { testAcc: last.testAcc }),
-        ...(seconds > 0 ? { samplesPerSecond: samples / seconds } : {}),
-        savedTo: dir,
-      });
+      report({ ...done, savedTo: dir });
       ctx.stdout.write(`  files  ${[RUN_FILES.config, METRICS_JSON, 'metrics.csv', RUN_FILES.curves, MODEL_FILE, 'optimizer.safetensors'].join(', ')}\n`);
       return 0;
     });

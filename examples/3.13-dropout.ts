@@ -21,7 +21,7 @@
  *   npm run example -- 3.13
  */
 import { foldIn, keyFromSeed, normalArray, splitKey, type Key } from '../compiler/random.ts';
-import { evaluate, nn, optim, randomKey, tensor, train, uniform, type Tensor } from '../src/index.ts';
+import { evaluate, nn, optim, randomKey, tensor, train, uniformLike, zerosLike, type Dims, type Tensor } from '../src/index.ts';
 import { array } from '../src/runtime.ts';
 import { bookReporter, exampleOptions, fmtList, loadDataFashionMnist, trainCh3, type F32, type Images, type Labels, type NetMode, type Scores } from './d2l.ts';
 
@@ -29,18 +29,18 @@ const opts = await exampleOptions('3.13');
 
 // ── 3.13.2 From scratch ─────────────────────────────────────────────────────────────────────
 /** Zeroes each element of X with probability `dropProb` and scales the rest by 1/(1 − dropProb). */
-function dropout(X: F32<['batch', number]>, dropProb: number, key: Tensor<[2], 'i32'>): F32<['batch', number]> {
+function dropout<S extends Dims>(X: F32<S>, dropProb: number, key: Tensor<[2], 'i32'>): F32<S> {
   if (!(dropProb >= 0 && dropProb <= 1)) throw new RangeError(`dropout: dropProb must be in [0, 1], got ${dropProb}`);
   const keepProb = 1 - dropProb;
-  if (keepProb === 0) return X.mul(0); // every element is dropped
-  const mask = uniform(key, X.shape).lt(keepProb).cast('f32');
+  if (keepProb === 0) return zerosLike(X); // every element is dropped
+  const mask = uniformLike(key, X).lt(keepProb).cast('f32');
   return X.mul(mask).div(keepProb);
 }
 
 // The book's check on X = [[0, …, 7], [8, …, 15]] with drop probabilities 0, 0.5 and 1.
 const X16 = tensor(
   Array.from({ length: 16 }, (_, i) => i),
-  [['batch', 2], 8],
+  [2, 8],
 );
 for (const p of [0, 0.5, 1]) {
   console.log(`dropout(X, ${p})`, fmtList(evaluate(dropout(X16, p, randomKey(13))).data, 0));
@@ -75,9 +75,9 @@ const dropProb1 = 0.2;
 const dropProb2 = 0.5;
 function net(p: Params, images: Images, { training, keys }: NetMode): Scores {
   const X = images.reshape([['batch', -1], numInputs]);
-  let H1: F32<['batch', number]> = X.matmul(p.W1).add(p.b1).relu();
+  let H1 = X.matmul(p.W1).add(p.b1).relu();
   if (training) H1 = dropout(H1, dropProb1, keys[0]!); // dropout after the first hidden layer
-  let H2: F32<['batch', number]> = H1.matmul(p.W2).add(p.b2).relu();
+  let H2 = H1.matmul(p.W2).add(p.b2).relu();
   if (training) H2 = dropout(H2, dropProb2, keys[1]!); // and after the second
   return H2.matmul(p.W3).add(p.b3);
 }

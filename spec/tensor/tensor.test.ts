@@ -35,6 +35,7 @@ import {
   matmul,
   matmulBy,
   normal,
+  normalLike,
   ones,
   print,
   randomKey,
@@ -48,6 +49,7 @@ import {
   sumBy,
   tensor,
   uniform,
+  uniformLike,
   valueAndGrad,
   where,
   zeros,
@@ -323,6 +325,20 @@ describe('typed operations compute what independent JavaScript computes', () => 
     const kept = d.filter((v) => v === 4).length;
     assert.ok(kept > 650 && kept < 850, `kept ${kept}`);
     assert.deepEqual(values(evaluate(x.dropout(0.25, randomKey(7)))), d);
+  });
+
+  test('uniformLike and normalLike draw what uniform and normal draw for x\'s shape, in x\'s float dtype', () => {
+    const k = randomKey(3);
+    const x = zeros([['batch', 5], 4], 'f64');
+    const u = evaluate(uniformLike(k, x));
+    assert.equal(u.dtype, 'f64');
+    assert.deepEqual(u.shape, [5, 4]);
+    assert.deepEqual(values(u), values(evaluate(uniform(k, [5, 4], 'f64'))));
+    assert.deepEqual(values(evaluate(normalLike(k, x))), values(evaluate(normal(k, [5, 4], 'f64'))));
+    const labels = tensor([1, 2, 3], [3], 'i32');
+    assert.equal(evaluate(uniformLike(k, labels)).dtype, 'f32');
+    assert.equal(evaluate(normalLike(k, x, 'f32')).dtype, 'f32');
+    assert.deepEqual(values(evaluate(uniformLike(k, labels))), values(evaluate(uniform(k, [3]))));
   });
 });
 

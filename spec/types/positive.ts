@@ -19,6 +19,7 @@ import {
   matmul,
   matmulBy,
   mean,
+  normalLike,
   meanBy,
   ones,
   oneHotBy,
@@ -34,6 +35,7 @@ import {
   sumBy,
   tensor,
   transpose,
+  uniformLike,
   valueAndGrad,
   where,
   zeros,
@@ -164,6 +166,15 @@ expectType<Tensor<[784, 10], 'f32'>>()(sgdFn(w, w));
 expectType<Tensor<[], 'f32'>>()(normFn(w));
 expectType<Tensor<[], 'f32'>>()(l2(w));
 void adamDenominator;
+
+// random numbers like a tensor keep its typed shape, so a from-scratch dropout is generic in it
+const dropoutScratch = <S extends Dims>(X: Tensor<S, 'f32'>, p: number, key: Tensor<[2], 'i32'>): Tensor<S, 'f32'> =>
+  X.mul(uniformLike(key, X).lt(1 - p).cast('f32')).div(1 - p);
+expectType<Tensor<['batch', 784], 'f32'>>()(dropoutScratch(x, 0.5, randomKey(0)));
+const jitter = <S extends Dims, D extends FloatDType>(X: Tensor<S, D>, key: Tensor<[2], 'i32'>): Tensor<S, D> => X.add(normalLike(key, X));
+expectType<Tensor<[784, 10], 'f32'>>()(jitter(w, randomKey(1)));
+expectType<Tensor<['batch', 784], 'f64'>>()(uniformLike(randomKey(0), x, 'f64'));
+expectType<Tensor<['batch'], 'f32'>>()(normalLike(randomKey(0), labels));
 
 // differentiation keeps the types of what it differentiates with respect to
 const loss = logits.crossEntropy(labels);

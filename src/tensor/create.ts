@@ -134,6 +134,37 @@ export function normal<const Spec extends readonly DimSpec[], D extends FloatDTy
   return new Tensor(op.randomNormal(key.node, specSizes(shape), dtype ?? 'f32'));
 }
 
+/** The dtype of random numbers drawn like `x`: x's own if it is a float, else `dtype` or f32. */
+const likeDType = (x: Tensor<Dims, DType>, dtype: FloatDType | undefined): FloatDType =>
+  dtype ?? (x.dtype === 'f64' || x.dtype === 'f32' ? x.dtype : 'f32');
+
+/**
+ * Uniform numbers in [0, 1) of x's shape, a pure function of `key` (PyTorch's `rand_like`).
+ * The result has x's typed shape `S` itself, so code generic in the shape can compare or
+ * multiply it with `x` (a from-scratch dropout). The dtype is x's for a float `x`, else
+ * `dtype` (default f32).
+ * @example
+ * const dropout = <S extends Dims>(x: Tensor<S, 'f32'>, p: number, key: Tensor<[2], 'i32'>): Tensor<S, 'f32'> =>
+ *   x.mul(uniformLike(key, x).ge(p).cast('f32')).div(1 - p);
+ */
+export function uniformLike<S extends Dims, D extends FloatDType>(key: Tensor<[2], 'i32'>, x: Tensor<S, D>): Tensor<S, D>;
+export function uniformLike<S extends Dims, E extends FloatDType = 'f32'>(key: Tensor<[2], 'i32'>, x: Tensor<S, DType>, dtype?: E): Tensor<S, E>;
+export function uniformLike(key: Tensor<[2], 'i32'>, x: Tensor<Dims, DType>, dtype?: FloatDType): Tensor<Dims, FloatDType> {
+  return new Tensor(op.randomUniform(key.node, x.shape, likeDType(x, dtype)));
+}
+
+/**
+ * Standard normal numbers of x's shape, a pure function of `key` (PyTorch's `randn_like`);
+ * typed with x's shape `S`, dtype as {@link uniformLike}.
+ * @example
+ * const noisy = <S extends Dims>(x: Tensor<S, 'f32'>, key: Tensor<[2], 'i32'>): Tensor<S, 'f32'> => x.add(normalLike(key, x).mul(0.1));
+ */
+export function normalLike<S extends Dims, D extends FloatDType>(key: Tensor<[2], 'i32'>, x: Tensor<S, D>): Tensor<S, D>;
+export function normalLike<S extends Dims, E extends FloatDType = 'f32'>(key: Tensor<[2], 'i32'>, x: Tensor<S, DType>, dtype?: E): Tensor<S, E>;
+export function normalLike(key: Tensor<[2], 'i32'>, x: Tensor<Dims, DType>, dtype?: FloatDType): Tensor<Dims, FloatDType> {
+  return new Tensor(op.randomNormal(key.node, x.shape, likeDType(x, dtype)));
+}
+
 /**
  * Wraps a compiler node whose shape is not known to the types: rank unknown, dtype any.
  * Narrow it by passing it where a precise type is expected only after checking `shape`.

@@ -51,7 +51,7 @@ export type {
   UnifyDim,
 } from './dims.ts';
 export type { Product } from './count.ts';
-export { fromNode, full, input, normal, ones, onesLike, randomKey, scalar, tensor, uniform, zeros, zerosLike } from './create.ts';
+export { fromNode, full, input, normal, normalLike, ones, onesLike, randomKey, scalar, tensor, uniform, uniformLike, zeros, zerosLike } from './create.ts';
 export * from './ops.ts';
 export { grad, hvp, simplify, sumAll, valueAndGrad, vjp } from './autodiff.ts';
 export type { FloatTensorAny, GradOptions, Grads } from './autodiff.ts';

@@ -25,6 +25,14 @@ export interface DataLoaderOptions {
   readonly prefetch?: number;
 }
 
+/**
+ * The Node worker pool, imported through a computed specifier: a bundler building for the
+ * browser then leaves it out (it imports node:worker_threads) instead of failing; it only loads
+ * when `numWorkers > 0`.
+ */
+const workerPoolModule = './worker-pool-node.ts';
+const importWorkerPool = (): Promise<typeof import('./worker-pool-node.ts')> => import(workerPoolModule);
+
 /** Assembles batches off the calling thread; see `worker-pool-node.ts`. */
 export interface BatchAssembler<Y extends LabelArray> {
   /** The batch of the samples `indices`, assembled by worker `worker`. */
@@ -147,7 +155,7 @@ export class DataLoader<Y extends LabelArray = LabelArray> {
     if (this.#pool === undefined) {
       const dataset = this.dataset;
       const count = this.numWorkers;
-      const pool = import('./worker-pool-node.ts').then((m) => m.startBatchWorkers(dataset, count));
+      const pool = importWorkerPool().then((m) => m.startBatchWorkers(dataset, count));
       // A failed start is not cached: the next epoch tries again.
       pool.catch(() => {
         if (this.#pool === pool) this.#pool = undefined;

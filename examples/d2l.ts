@@ -31,7 +31,7 @@ import {
   type TensorDataset,
 } from '../src/data/index.ts';
 import { grad, nn, sumAll, type Dims, type Tensor } from '../src/index.ts';
-import { jit } from '../src/jit/jit.ts';
+import { jit, type ArgOf } from '../src/jit/jit.ts';
 import { semilogySvg, type LineSeries } from '../src/plot/index.ts';
 import type { TrainEvent, TrainReporter } from '../src/report/index.ts';
 import { array, keyArray, useBackend, type DeviceArray } from '../src/runtime.ts';
@@ -192,9 +192,6 @@ export const squaredLoss = (yHat: F32<['batch', 1]>, y: F32<['batch', 1]>): F32<
 /** Parameters: a record of named float32 tensors (inside a compiled function). */
 export type ParamTree = { readonly [name: string]: Tensor<Dims, 'f32'> };
 
-/** Parameters as device arrays (outside): what a compiled function takes for a `ParamTree`. */
-export type ParamArrays = { readonly [name: string]: DeviceArray<Dims, 'f32'> };
-
 /**
  * `sgd` of 3.2: each parameter moves against its gradient, `param − lr·grad/batchSize` (the
  * gradient of a summed minibatch loss, divided by the batch size, is the mean gradient).
@@ -317,27 +314,26 @@ export interface EpochResult {
  * the parameters are donated to it, so they are updated in place. Returns the trained
  * parameters and the per-epoch figures.
  */
-export async function trainCh3<P extends ParamTree, A extends ParamArrays>(
+export async function trainCh3<P extends ParamTree>(
   net: Net<P>,
   trainIter: DataLoader<Int32Array>,
   testIter: DataLoader<Int32Array>,
   loss: Loss,
   numEpochs: number,
   batchSize: number,
-  params: A,
+  params: ArgOf<P>,
   lr: number,
   options: { readonly seed?: number } = {},
-): Promise<{ readonly params: A; readonly history: readonly EpochResult[] }> {
-  // Traced with the wide parameter type; `net` reads them with its own precise one.
+): Promise<{ readonly params: ArgOf<P>; readonly history: readonly EpochResult[] }> {
   const step = jit(
-    (p: ParamTree, X: Images, y: Labels, lr: F32<[]>, keys: readonly Tensor<[2], 'i32'>[]) => {
-      const yHat = net(p as P, X, { training: true, keys });
+    (p: P, X: Images, y: Labels, lr: F32<[]>, keys: readonly Tensor<[2], 'i32'>[]) => {
+      const yHat = net(p, X, { training: true, keys });
       const l = sumAll(loss(yHat, y));
       return { params: sgd(p, gradOf(l, p), lr, batchSize), loss: l, correct: nn.correctCount(yHat, y) };
     },
     { donate: [0], name: 'train_step' },
   );
-  const count = jit((p: ParamTree, X: Images, y: Labels) => nn.correctCount(net(p as P, X, { training: false, keys: [] }), y), {
+  const count = jit((p: P, X: Images, y: Labels) => nn.correctCount(net(p, X, { training: false, keys: [] }), y), {
     name: 'correct_count',
   });
   const seed: Key = keyFromSeed(options.seed ?? 0);
@@ -354,7 +350,7 @@ export async function trainCh3<P extends ParamTree, A extends ParamArrays>(
       const stepKey = foldIn(foldIn(seed, epoch), i++);
       const keys = Array.from({ length: NET_KEYS }, (_, j) => keyArray(foldIn(stepKey, j)));
       const r = step(current, X, y, lr, keys);
-      current = r.params as A; // the same names and shapes as went in
+      current = r.params;
       lossSum += await item(r.loss);
       correct += await item(r.correct);
       n += y.size;

@@ -17,7 +17,7 @@ export * as optim from './optim/index.ts';
 export * from './train/index.ts';
 
 // ── compiling and running ────────────────────────────────────────────────────────────────
-export { jit, explain, type JitOptions, type Jitted } from './jit/jit.ts';
+export { jit, explain, type ArgOf, type Concrete, type JitOptions, type Jitted } from './jit/jit.ts';
 export { array, keyArray, toHost, defaultBackend, useBackend, DeviceArray } from './runtime.ts';
 export { memory, DonatedError } from '../runtime/array.ts';
 export { selectBackend, describeFallbacks, type SelectOptions, type Selection } from '../runtime/select.ts';

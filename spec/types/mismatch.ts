@@ -9,10 +9,12 @@
 import { pipe } from 'fp-ts/lib/function.js';
 import {
   argminBy,
+  array,
   crossEntropyBy,
   grad,
   hvp,
   input,
+  jit,
   linear,
   matmulBy,
   ones,
@@ -180,5 +182,11 @@ pipe(logits, argminBy(-3));
 logits.gt(0).argmax(1);
 // @ts-expect-error Type 'Tensor<["batch"], "i32">' is not assignable to type 'Tensor<["batch"], "f32">'
 const asScores: Tensor<['batch'], 'f32'> = logits.argmax(1);
+
+// 24. jit: a compiled function takes its traced tree back, not one of other shapes
+const sumW = jit((p: { readonly w: Tensor<[3, 2], 'f32'> }) => p.w.sum());
+sumW({ w: array([1, 2, 3, 4, 5, 6], [3, 2]) });
+// @ts-expect-error Type 'DeviceArray<[2, 3], "f32">' is not assignable to type 'DeviceArray<[3, 2], "f32">'
+sumW({ w: array([1, 2, 3, 4, 5, 6], [2, 3]) });
 
 export { asFloat, ok, kept, swapped, asScores };

@@ -32,8 +32,20 @@ export type Concrete<T> = T extends Tensor<infer S, infer D>
         ? { readonly [K in keyof T]: Concrete<T[K]> }
         : T;
 
-/** What a compiled function accepts for a traced parameter: a device array, or a number for a scalar tensor (a runtime scalar). */
-export type ArgOf<T> = T extends Tensor<infer S, infer D>
+/**
+ * What a compiled function accepts for a traced parameter: a device array, or a number for a
+ * scalar tensor (a runtime scalar), in the same tree.
+ *
+ * It is written as `Concrete<T> | …` so that what a compiled function returns for a tree is
+ * always accepted back for the same tree, even where T is a type parameter whose conditional
+ * types tsc cannot evaluate: in a helper generic in its parameters,
+ * `p = step(p, x).params` type-checks (`Concrete<P>` is a member of `ArgOf<P>`). Nested trees
+ * recurse through `ArgOf`, so this holds at every level.
+ */
+export type ArgOf<T> = Concrete<T> | ArgTree<T>;
+
+/** {@link ArgOf} spelt out: device arrays, numbers for scalar tensors, arrays and records of them. */
+type ArgTree<T> = T extends Tensor<infer S, infer D>
   ? S extends readonly [] ? DeviceArray<S, D> | number : DeviceArray<S, D>
   : T extends readonly unknown[]
     ? { readonly [K in keyof T]: ArgOf<T[K]> }

@@ -209,7 +209,7 @@ function pickSplit(inlined: readonly { node: Node; loads: number }[], materializ
 }
 
 /** A matmul operand as a buffer node read plainly or transposed, with batch broadcasting peeled. */
-function matmulOperandBase(a: Node): { node: Node; transposed: boolean; batchBroadcast: boolean } {
+function matmulOperandBase(a: Node): { node: Node; shape: Shape; transposed: boolean; batchBroadcast: boolean } {
   let node = a;
   let batchBroadcast = false;
   // broadcast over leading batch axes of a matrix with batch size 1 → batch stride 0
@@ -221,8 +221,16 @@ function matmulOperandBase(a: Node): { node: Node; transposed: boolean; batchBro
       batchBroadcast = true;
     }
   }
-  if (isLastTwoSwap(node)) return { node: node.args[0]!, transposed: true, batchBroadcast };
-  return { node, transposed: false, batchBroadcast };
+  let transposed = false;
+  if (isLastTwoSwap(node)) {
+    node = node.args[0]!;
+    transposed = true;
+  }
+  // A reshape keeps row-major order, so the matmul reads its argument's buffer as the reshaped
+  // matrix: no copy kernel (e.g. Flatten of [batch, 28, 28] images into [batch, 784]).
+  const shape = node.shape;
+  while (node.op === 'reshape') node = node.args[0]!;
+  return { node, shape, transposed, batchBroadcast };
 }
 
 interface BuildCtx {
@@ -411,7 +419,7 @@ function buildKernel(n: Node, acc: Node | undefined, ctx: BuildCtx): { kernel: K
     const operand = (a: Node): MatmulOperand => {
       const base = matmulOperandBase(a);
       const input = l3.inputIndex(base.node);
-      const s = base.node.shape;
+      const s = base.shape;
       const r = s.length;
       return { input, transposed: base.transposed, batchStride: base.batchBroadcast ? 0 : s[r - 1]! * s[r - 2]! };
     };

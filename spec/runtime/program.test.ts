@@ -106,6 +106,19 @@ describe('fusion invariants (kernel counts)', () => {
     assert.equal(prog.kernels.filter((k) => k.kind === 'matmul').length, 5);
   });
 
+  it('a matmul reads a reshaped (flattened) buffer directly: no copy kernel', () => {
+    const x = op.input('x', [8, 4, 7], 'f64');
+    const w = op.input('w', [5, 28], 'f64');
+    const y = linear(op.reshape(x, [8, 28]), w);
+    const prog = compileProgram([y], [x, w], cpu);
+    assert.equal(prog.kernels.length, 1, prog.explain());
+    const xv = Array.from({ length: 224 }, (_, i) => Math.sin(i));
+    const wv = Array.from({ length: 140 }, (_, i) => Math.cos(i));
+    const got = prog.run([fromHost(cpu, xv, [8, 4, 7], 'f64'), fromHost(cpu, wv, [5, 28], 'f64')])[0]!.dataSync();
+    const ref = evaluate([y], { x: refValue(xv, [8, 4, 7]), w: refValue(wv, [5, 28]) })[0]!.data;
+    assert.ok(maxRelError(got, ref) <= 1e-12);
+  });
+
   it('without fusion every primitive is its own kernel', () => {
     const x = op.input('x', [4, 3], 'f32');
     const y = op.exp(op.mul(op.add(x, 1), 2));

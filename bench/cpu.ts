@@ -7,7 +7,10 @@
  * batch compiled as its own program; each minibatch gathered into reused input arrays with
  * `DeviceArray.write`, the loss read every step).
  *
- *   npx tsx bench/cpu.ts [--seconds 2] [--epochs 3] [--json out/bench/cpu.json]
+ *   npx tsx bench/cpu.ts [--seconds 2] [--epochs 3] [--json out/bench/cpu.json] [--fixed-shares]
+ *
+ * `--fixed-shares` adds a wasm×2 row whose matrix products give each thread one fixed share
+ * of the columns (`matmulChunkColumns: 0`) instead of column chunks taken one at a time.
  *
  * Step times are the median (and best) of several timed blocks; epoch times the median (and
  * best) of `--epochs` epochs after a warm-up epoch. Other processes on the machine slow the
@@ -196,6 +199,8 @@ export function makeEpoch(backend: Backend, data: EpochData, batch: number): (ep
 
 export interface CpuBenchRow {
   readonly backend: string;
+  /** How parallel matrix products were shared out, where not the default. */
+  readonly schedule?: string;
   readonly threads: number;
   readonly fma: boolean | null;
   readonly linregUs: { readonly median: number; readonly best: number };
@@ -238,14 +243,16 @@ async function benchBackend(backend: Backend, threads: number, fma: boolean | nu
   };
 }
 
-export async function runCpuBench(): Promise<CpuBenchRow[]> {
+export async function runCpuBench(opts: { readonly fixedShares?: boolean } = {}): Promise<CpuBenchRow[]> {
   const data = epochData(60_000);
   const rows: CpuBenchRow[] = [];
   rows.push(await benchBackend(cpuBackend(), 1, null, data));
-  for (const threads of [1, 2]) {
-    const backend: WasmBackend = await createWasmBackend({ threads });
+  const configs = [{ threads: 1 }, { threads: 2 }, ...(opts.fixedShares ? [{ threads: 2, matmulChunkColumns: 0 }] : [])];
+  for (const config of configs) {
+    const backend: WasmBackend = await createWasmBackend(config);
     try {
-      rows.push(await benchBackend(backend, threads, backend.compute.fma, data));
+      const row = await benchBackend(backend, config.threads, backend.compute.fma, data);
+      rows.push('matmulChunkColumns' in config ? { ...row, schedule: 'fixed shares' } : row);
     } finally {
       await backend.compute.dispose();
     }
@@ -261,12 +268,12 @@ export function formatCpuBench(rows: readonly CpuBenchRow[]): string {
     '|---|--:|--:|--:|--:|',
     ...rows.map(
       (r) =>
-        `| ${r.backend}${r.fma === null ? '' : r.fma ? ' (fma)' : ' (mul+add)'} | ${r.threads} | ${fmtUs(r.linregUs.median)} (${fmtUs(r.linregUs.best)}) | ${r.mlpStepMs.median.toFixed(2)} ms (${r.mlpStepMs.best.toFixed(2)}) | ${r.epochSeconds.estimated ? '~' : ''}${r.epochSeconds.median.toFixed(2)} s (${r.epochSeconds.best.toFixed(2)})${r.epochSeconds.estimated ? ' est.' : ''} |`,
+        `| ${r.backend}${r.fma === null ? '' : r.fma ? ' (fma)' : ' (mul+add)'}${r.schedule ? `, ${r.schedule}` : ''} | ${r.threads} | ${fmtUs(r.linregUs.median)} (${fmtUs(r.linregUs.best)}) | ${r.mlpStepMs.median.toFixed(2)} ms (${r.mlpStepMs.best.toFixed(2)}) | ${r.epochSeconds.estimated ? '~' : ''}${r.epochSeconds.median.toFixed(2)} s (${r.epochSeconds.best.toFixed(2)})${r.epochSeconds.estimated ? ' est.' : ''} |`,
     ),
     '',
     'MLP step, time per kernel (µs; GFLOP/s for matrix products):',
     '',
-    `| kernel | ${rows.map((r) => `${r.backend}`).join(' | ')} |`,
+    `| kernel | ${rows.map((r) => `${r.backend}${r.schedule ? `, ${r.schedule}` : ''}`).join(' | ')} |`,
     `|---|${rows.map(() => '--:').join('|')}|`,
     ...rows[0]!.profile.map((p, i) => `| ${p.name} | ${rows.map((r) => { const q = r.profile[i]!; return `${q.us.toFixed(0)}${q.gflops === undefined ? '' : ` (${q.gflops.toFixed(1)})`}`; }).join(' | ')} |`),
   ];
@@ -279,7 +286,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     `fusegrad CPU backends — ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString().slice(0, 10)}`,
   );
   console.log('medians (best in parentheses)\n');
-  const rows = await runCpuBench();
+  const rows = await runCpuBench({ fixedShares: process.argv.includes('--fixed-shares') });
   console.log(formatCpuBench(rows));
   console.log(`\nload average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const path = jsonAt >= 0 ? (process.argv[jsonAt + 1] ?? 'out/bench/cpu.json') : 'out/bench/cpu.json';

@@ -1,7 +1,9 @@
 /**
  * The WebAssembly compute core on the MLP's shapes: GFLOP/s of the three matrix products of a
  * 784-256 layer at batch 256 (forward X·W, dW = Xᵀ·dY, dX = dY·Wᵀ) on 1 and 2 threads with
- * the relaxed-SIMD FMA and the mul+add kernels, and GB/s of the fused elementwise kernel
+ * the relaxed-SIMD FMA and the mul+add kernels (on 2 threads also with one fixed share of the
+ * columns per thread, `matmulChunkColumns: 0`, against the default column chunks taken one
+ * at a time), and GB/s of the fused elementwise kernel
  * relu(a·b + c) (16 bytes per element moved).
  *
  *   npx tsx bench/wasm-matmul.ts [--trials 15]
@@ -75,10 +77,10 @@ console.log(`wasm compute core — Node ${process.version}, ${os.availableParall
 console.log(`medians of ${TRIALS} timed blocks (best)\n`);
 
 for (const kernel of ['fma', 'muladd'] as const satisfies readonly MatmulKernelChoice[]) {
-  for (const threads of [1, 2]) {
+  for (const [threads, fixed] of [[1, false], [2, false], [2, true]] as const) {
     let wc: WasmCompute;
     try {
-      wc = await createWasmCompute({ threads, kernel });
+      wc = await createWasmCompute({ threads, kernel, ...(fixed ? { matmulChunkColumns: 0 } : {}) });
     } catch (e) {
       console.log(`${kernel} on ${threads} thread(s): unavailable (${e instanceof Error ? e.message : String(e)})`);
       continue;
@@ -87,7 +89,8 @@ for (const kernel of ['fma', 'muladd'] as const satisfies readonly MatmulKernelC
     for (const form of forms) {
       const args = form.args(bufs);
       const t = time(() => wc.matmul(args));
-      rows.push([form.name, kernel === 'fma' ? 'FMA 5×8' : 'mul+add 2×16', String(threads), `${fmt(form.flops / t.median / 1e6)} (${fmt(form.flops / t.best / 1e6).trim()}) GFLOP/s`]);
+      const label = threads === 1 ? '1' : fixed ? '2 fixed' : '2 chunks';
+      rows.push([form.name, kernel === 'fma' ? 'FMA 5×8' : 'mul+add 2×16', label, `${fmt(form.flops / t.median / 1e6)} (${fmt(form.flops / t.best / 1e6).trim()}) GFLOP/s`]);
     }
     await wc.dispose();
   }

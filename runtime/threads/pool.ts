@@ -2,7 +2,9 @@
  * A pool of threads over one shared `WebAssembly.Memory`: the main thread plus `threads - 1`
  * workers, each holding its own instance of every registered module. A dispatch hands each
  * thread one call (its share of a kernel) and returns when all are done; the main thread
- * takes the first share itself. Dispatch goes through Atomics on a shared control block,
+ * takes the first share itself. A chunked dispatch ({@link ThreadPool.runChunked}) instead
+ * hands out many small chunks from an atomic counter, so that a worker that loses its core
+ * delays one chunk, not a whole share. Dispatch goes through Atomics on a shared control block,
  * with brief spinning on both sides, so there is no per-call thread start-up or messaging.
  *
  * Browser-safe: everything platform-specific (starting a worker, passing it a module) sits
@@ -14,10 +16,12 @@ import {
   type ModuleMessage,
   Ctl,
   MAX_TASK_ARGS,
+  Slot,
   SlotState,
   TaskKind,
   argIndex,
   createControlBlock,
+  drainChunks,
   slotIndex,
   takeError,
   viewControlBlock,
@@ -75,11 +79,21 @@ const MAIN_SPIN_MICROS = 100;
 /** One call per thread: `tasks[0]` runs on the main thread, `tasks[i]` on worker i-1. */
 export type ThreadTasks = readonly (readonly number[] | undefined)[];
 
+/** The chunks of {@link ThreadPool.runChunked}: chunk i covers [i·size, min(total, (i+1)·size)). */
+export interface ChunkSplit {
+  readonly total: number;
+  readonly size: number;
+}
+
+/** CHUNK_NEXT is brought back to 0 past this (when no worker is inside a dispatch). */
+const CHUNK_INDEX_RESET = 1 << 30;
+
 /** The thread pool. Create with {@link ThreadPool.create}. */
 export class ThreadPool {
   private nextModuleId = 0;
   private disposed = false;
   private stolenCount = 0;
+  private chunkCounts = { main: 0, workers: 0 };
 
   private constructor(
     readonly memory: WebAssembly.Memory,
@@ -148,8 +162,83 @@ export class ThreadPool {
       (w) => {
         const t = tasks[w + 1];
         if (t) mainFn(...t);
+        return t !== undefined;
       },
     );
+  }
+
+  /**
+   * Runs export `fn` of `mod` over the chunks of `split`, handed out dynamically: every thread
+   * with arguments (`tasks[t]`; the main thread must have some) takes the next chunk not yet
+   * taken, calls `fn(lo, hi, ...tasks[t])` on it, and goes on until none is left. Returns when
+   * every chunk is done. A worker that is asleep or has lost its core delays only the chunk it
+   * holds, if any: the main thread runs the rest, and never waits for a worker that took none.
+   * Chunks may run in any order and on any thread. A failure is rethrown here, as in {@link run}.
+   */
+  runChunked(mod: PoolModule, fn: number, split: ChunkSplit, tasks: ThreadTasks): void {
+    this.checkOpen();
+    const mainFn = mod.main[fn];
+    if (!mainFn) throw new RangeError(`module ${mod.id} has no export #${fn}`);
+    const { total, size } = split;
+    if (!Number.isInteger(total) || total < 0 || !Number.isInteger(size) || size < 1) {
+      throw new RangeError(`runChunked: ${total} in chunks of ${size} (need integers, total ≥ 0, size ≥ 1)`);
+    }
+    if (tasks.length > this.threads) throw new RangeError(`${tasks.length} tasks for ${this.threads} threads`);
+    const mainArgs = tasks[0];
+    if (!mainArgs) throw new RangeError('runChunked: the main thread needs arguments (it runs whatever chunks are left)');
+    const count = Math.ceil(total / size);
+    const { ints } = this.cb;
+    const posted: number[] = [];
+    if (count > 1) {
+      // Leave out a worker still leaving an earlier chunked dispatch (its slot is not ours to write).
+      const free = (w: number): boolean => Atomics.load(ints, slotIndex(w, Slot.state)) !== SlotState.taken;
+      for (let w = 0; w < this.links.length; w++) if (tasks[w + 1] && free(w)) posted.push(w);
+      if (Atomics.load(ints, Ctl.chunkNext) >= CHUNK_INDEX_RESET && this.links.every((_, w) => free(w))) {
+        Atomics.store(ints, Ctl.chunkNext, 0);
+      }
+    }
+    const base = Atomics.load(ints, Ctl.chunkNext);
+    const win = { base, end: base + count, size, total };
+    if (win.end >= 2 ** 31) throw new RangeError(`runChunked: ${count} chunks are too many`);
+    Atomics.store(ints, Ctl.chunksDone, 0);
+    for (const w of posted) {
+      this.writeSlot(w, TaskKind.chunked, mod.id, fn, tasks[w + 1]);
+      ints[slotIndex(w, Slot.chunkBase)] = win.base;
+      ints[slotIndex(w, Slot.chunkEnd)] = win.end;
+      ints[slotIndex(w, Slot.chunkSize)] = size;
+      ints[slotIndex(w, Slot.chunkTotal)] = total;
+      Atomics.store(ints, slotIndex(w, Slot.state), SlotState.posted);
+    }
+    if (posted.length > 0) {
+      Atomics.add(ints, Ctl.generation, 1);
+      Atomics.notify(ints, Ctl.generation);
+    }
+    let mainFailed = false;
+    let mainError: unknown;
+    const argv = [0, 0, ...mainArgs];
+    const run = (lo: number, hi: number): void => {
+      argv[0] = lo;
+      argv[1] = hi;
+      mainFn(...argv);
+    };
+    const taken = drainChunks(ints, win, run, (e) => {
+      mainFailed = true;
+      mainError = e;
+    });
+    this.chunkCounts.main += taken;
+    this.chunkCounts.workers += count - taken;
+    // A worker that never woke took nothing: withdraw its slot. One that took its slot and
+    // holds a chunk is waited for below through the chunk count, not its slot.
+    for (const w of posted) Atomics.compareExchange(ints, slotIndex(w, Slot.state), SlotState.posted, SlotState.stolen);
+    this.waitForChunks(count);
+    const workerError = takeError(this.cb);
+    if (mainFailed) throw mainError;
+    if (workerError) throw new Error(`worker ${workerError.worker} failed: ${workerError.message}`);
+  }
+
+  /** Chunks of {@link runChunked} dispatches run so far, by the main thread and by workers. */
+  get chunksRun(): { readonly main: number; readonly workers: number } {
+    return { ...this.chunkCounts };
   }
 
   /** Asks the workers to stop and waits for them. The pool is unusable afterwards. */
@@ -170,10 +259,10 @@ export class ThreadPool {
     const { ints } = this.cb;
     const argc = args?.length ?? 0;
     if (argc > MAX_TASK_ARGS) throw new RangeError(`${argc} task arguments (at most ${MAX_TASK_ARGS})`);
-    ints[slotIndex(w, 0)] = kind;
-    ints[slotIndex(w, 1)] = module;
-    ints[slotIndex(w, 2)] = fn;
-    ints[slotIndex(w, 3)] = argc;
+    ints[slotIndex(w, Slot.kind)] = kind;
+    ints[slotIndex(w, Slot.module)] = module;
+    ints[slotIndex(w, Slot.fn)] = fn;
+    ints[slotIndex(w, Slot.argc)] = argc;
     for (let i = 0; i < argc; i++) this.cb.args[argIndex(w, i)] = args?.[i] ?? 0;
   }
 
@@ -184,36 +273,47 @@ export class ThreadPool {
 
   /**
    * Fills every worker's slot, wakes the workers, runs the main share, then each worker's share
-   * that is still untaken (`steal`, where given), and waits for the shares workers took.
+   * that is still untaken (`steal`, where given; it says whether there was one), and waits for the shares workers took.
+   * A worker still leaving an earlier chunked dispatch is not posted to: the main thread runs
+   * its share (`steal`), or, for a dispatch only workers can run (no `steal`), waits for it first.
    */
-  private dispatch(fill: (w: number) => void, mainShare?: () => void, steal?: (w: number) => void): void {
+  private dispatch(fill: (w: number) => void, mainShare?: () => void, steal?: (w: number) => boolean): void {
     const { ints } = this.cb;
+    const skipped: number[] = [];
     for (let w = 0; w < this.links.length; w++) {
+      const state = slotIndex(w, Slot.state);
+      if (Atomics.load(ints, state) === SlotState.taken) {
+        if (steal !== undefined) {
+          skipped.push(w);
+          continue;
+        }
+        this.waitForWorker(state);
+      }
       fill(w);
-      Atomics.store(ints, slotIndex(w, 4), SlotState.posted);
+      Atomics.store(ints, state, SlotState.posted);
     }
     // The Atomics stores order the slot writes above before the generation bump.
     Atomics.add(ints, Ctl.generation, 1);
     Atomics.notify(ints, Ctl.generation);
     let mainError: unknown;
     let mainFailed = false;
-    try {
-      mainShare?.();
-    } catch (e) {
-      mainFailed = true;
-      mainError = e;
-    }
+    const guarded = (share: () => void): void => {
+      try {
+        if (!mainFailed) share();
+      } catch (e) {
+        mainFailed = true;
+        mainError = e;
+      }
+    };
+    if (mainShare) guarded(mainShare);
     for (let w = 0; w < this.links.length; w++) {
-      const state = slotIndex(w, 4);
-      if (steal !== undefined && Atomics.compareExchange(ints, state, SlotState.posted, SlotState.stolen) === SlotState.posted) {
-        if (ints[slotIndex(w, 0)] === TaskKind.idle) continue;
-        this.stolenCount++;
-        try {
-          if (!mainFailed) steal(w);
-        } catch (e) {
-          mainFailed = true;
-          mainError = e;
-        }
+      const state = slotIndex(w, Slot.state);
+      const wasSkipped = skipped.includes(w);
+      if (steal !== undefined && (wasSkipped || Atomics.compareExchange(ints, state, SlotState.posted, SlotState.stolen) === SlotState.posted)) {
+        if (!wasSkipped && ints[slotIndex(w, Slot.kind)] === TaskKind.idle) continue;
+        guarded(() => {
+          if (steal(w)) this.stolenCount++;
+        });
         continue;
       }
       this.waitForWorker(state);
@@ -221,6 +321,20 @@ export class ThreadPool {
     const workerError = takeError(this.cb);
     if (mainFailed) throw mainError;
     if (workerError) throw new Error(`worker ${workerError.worker} failed: ${workerError.message}`);
+  }
+
+  /** Waits until all `count` chunks of the current chunked dispatch are done (spinning briefly first). */
+  private waitForChunks(count: number): void {
+    const { ints } = this.cb;
+    const until = this.platform.now() + this.mainSpinMs;
+    let spins = 0;
+    for (;;) {
+      const done = Atomics.load(ints, Ctl.chunksDone);
+      if (done === count) return;
+      if ((++spins & 255) === 0 && this.platform.mainThreadCanBlock && this.platform.now() > until) {
+        Atomics.wait(ints, Ctl.chunksDone, done, 50);
+      }
+    }
   }
 
   /** Waits until the worker whose slot state is at `state` has finished (spinning briefly first). */

@@ -9,6 +9,17 @@
  * own share and a slot is still POSTED (its worker is asleep or has no core), the main thread
  * swaps it for STOLEN and runs that share itself; a worker that wakes late finds no POSTED slot
  * and goes back to waiting. So a dispatch never waits for a worker that has not started.
+ *
+ * A chunked dispatch ({@link TaskKind.chunked}) hands out chunks instead of shares: every
+ * participant takes the next chunk index from CHUNK_NEXT by compare-and-swap, runs it, and
+ * counts it in CHUNKS_DONE; the dispatch is over when CHUNKS_DONE reaches the chunk count,
+ * whoever ran them. The main thread never waits for a worker that took no chunk: a worker
+ * that wakes late, or is descheduled between taking its slot and taking a chunk, finds the
+ * chunks gone (or holds one, which the main thread must wait for). CHUNK_NEXT only grows
+ * between dispatches (a dispatch owns indices [base, end)), so a worker still leaving an
+ * earlier dispatch can never take a chunk of a later one; it is reset to 0 only when no
+ * worker is inside a dispatch. Until such a worker has marked its slot DONE, later
+ * dispatches leave it out.
  */
 
 /** Int32 word indices of the control block's header. */
@@ -25,6 +36,10 @@ export const Ctl = {
   errorWorker: 4,
   /** Length of the error message (UTF-16 code units). */
   errorLength: 5,
+  /** Chunked dispatches: the next chunk index to hand out (grows across dispatches). */
+  chunkNext: 6,
+  /** Chunked dispatches: chunks finished in the current dispatch. */
+  chunksDone: 7,
 } as const;
 
 /** What a worker's slot asks of it. */
@@ -35,6 +50,11 @@ export const TaskKind = {
   call: 1,
   /** Take the next module message from the module channel and instantiate it. */
   load: 2,
+  /**
+   * Take chunks [CHUNK_BASE, CHUNK_END) of the counter until none is left, calling `fn` with
+   * each chunk's range `lo, hi` before the slot's arguments.
+   */
+  chunked: 3,
 } as const;
 
 /** The state word of a worker's slot (see the module comment). */
@@ -55,7 +75,7 @@ export const MAX_TASK_ARGS = 24;
 export const MAX_ERROR_CHARS = 2048;
 
 const HEADER_INTS = 8;
-const SLOT_INTS = 5; // kind, module, fn, argc, state
+const SLOT_INTS = 9; // kind, module, fn, argc, state, chunk base, chunk end, chunk size, chunk total
 const ERROR_OFFSET_INTS = HEADER_INTS;
 
 /** Typed views of a control block for `workers` workers. */
@@ -89,8 +109,24 @@ export function viewControlBlock(buffer: SharedArrayBuffer, workers: number): Co
   };
 }
 
-/** Int32 index of word `field` (0 kind, 1 module, 2 fn, 3 argc, 4 state) of worker w's slot. */
-export function slotIndex(w: number, field: 0 | 1 | 2 | 3 | 4): number {
+/** Fields of a worker's slot, as Int32 word offsets. */
+export const Slot = {
+  kind: 0,
+  module: 1,
+  fn: 2,
+  argc: 3,
+  state: 4,
+  /** Chunked: the first chunk index of this dispatch on the CHUNK_NEXT counter. */
+  chunkBase: 5,
+  /** Chunked: one past the last chunk index. */
+  chunkEnd: 6,
+  /** Chunked: chunk i covers [i·size, min(total, (i+1)·size)). */
+  chunkSize: 7,
+  chunkTotal: 8,
+} as const;
+
+/** Int32 index of word `field` (see {@link Slot}) of worker w's slot. */
+export function slotIndex(w: number, field: (typeof Slot)[keyof typeof Slot]): number {
   return slotsOffsetInts() + w * SLOT_INTS + field;
 }
 
@@ -124,4 +160,49 @@ export interface ModuleMessage {
   readonly id: number;
   readonly module: WebAssembly.Module;
   readonly exports: readonly string[];
+}
+
+/** The chunks of one chunked dispatch: indices [base, end) of CHUNK_NEXT, each `size` long. */
+export interface ChunkWindow {
+  readonly base: number;
+  readonly end: number;
+  readonly size: number;
+  readonly total: number;
+}
+
+/**
+ * Takes chunks of `win` one at a time (compare-and-swap, never past `win.end`, so a stale
+ * participant cannot take a later dispatch's chunk), runs each as `run(lo, hi)`, and counts it
+ * in CHUNKS_DONE, waking the main thread on the last one. A chunk that throws is reported to
+ * `fail` before it is counted (so the main thread sees the failure once all chunks are
+ * counted); chunks taken after it are counted without running, so the dispatch still ends.
+ * Returns how many chunks this participant took.
+ */
+export function drainChunks(
+  ints: Int32Array,
+  win: ChunkWindow,
+  run: (lo: number, hi: number) => void,
+  fail: (error: unknown) => void,
+): number {
+  const count = win.end - win.base;
+  let taken = 0;
+  let failed = false;
+  for (;;) {
+    const v = Atomics.load(ints, Ctl.chunkNext);
+    if (v >= win.end) break;
+    if (Atomics.compareExchange(ints, Ctl.chunkNext, v, v + 1) !== v) continue;
+    taken++;
+    if (!failed) {
+      const lo = (v - win.base) * win.size;
+      try {
+        run(lo, Math.min(win.total, lo + win.size));
+      } catch (e) {
+        failed = true;
+        fail(e);
+      }
+    }
+    // Seq-cst: the chunk's writes are visible to whoever sees the count.
+    if (Atomics.add(ints, Ctl.chunksDone, 1) + 1 === count) Atomics.notify(ints, Ctl.chunksDone);
+  }
+  return taken;
 }

@@ -1,6 +1,7 @@
 /**
  * The loop a pool worker runs: wait for a dispatch (spin briefly, then sleep on the generation
- * word), take its slot unless the main thread took it first, run it, report done. Browser-safe: the platform adapter supplies how a module
+ * word), take its slot unless the main thread took it first, run it (one call, or chunks until
+ * none is left), report done. Browser-safe: the platform adapter supplies how a module
  * message is taken synchronously and how readiness is reported.
  */
 
@@ -8,9 +9,11 @@ import {
   type ControlBlock,
   type ModuleMessage,
   Ctl,
+  Slot,
   SlotState,
   TaskKind,
   argIndex,
+  drainChunks,
   slotIndex,
   viewControlBlock,
   writeError,
@@ -81,26 +84,45 @@ export function runWorkerLoop(init: WorkerInit, host: WorkerLoopHost): void {
     if (Atomics.load(ints, Ctl.stop) !== 0) return;
     // Take the slot, unless the main thread ran it already (this worker woke late) or it is
     // one this worker took before (a dispatch it woke for twice).
-    const state = slotIndex(w, 4);
+    const state = slotIndex(w, Slot.state);
     if (Atomics.compareExchange(ints, state, SlotState.posted, SlotState.taken) !== SlotState.posted) continue;
 
+    const reportError = (e: unknown): void => writeError(cb, w, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     try {
-      const kind = ints[slotIndex(w, 0)];
-      if (kind === TaskKind.call) {
-        const fns = modules.get(ints[slotIndex(w, 1)] ?? -1);
-        const fn = fns?.[ints[slotIndex(w, 2)] ?? -1];
-        if (!fn) throw new Error(`no function ${ints[slotIndex(w, 2)]} in module ${ints[slotIndex(w, 1)]}`);
-        const argc = ints[slotIndex(w, 3)] ?? 0;
-        argv.length = argc;
-        for (let i = 0; i < argc; i++) argv[i] = args[argIndex(w, i)] ?? 0;
-        fn(...argv);
+      const kind = ints[slotIndex(w, Slot.kind)];
+      if (kind === TaskKind.call || kind === TaskKind.chunked) {
+        const fns = modules.get(ints[slotIndex(w, Slot.module)] ?? -1);
+        const fn = fns?.[ints[slotIndex(w, Slot.fn)] ?? -1];
+        if (!fn) throw new Error(`no function ${ints[slotIndex(w, Slot.fn)]} in module ${ints[slotIndex(w, Slot.module)]}`);
+        const argc = ints[slotIndex(w, Slot.argc)] ?? 0;
+        if (kind === TaskKind.call) {
+          argv.length = argc;
+          for (let i = 0; i < argc; i++) argv[i] = args[argIndex(w, i)] ?? 0;
+          fn(...argv);
+        } else {
+          // Chunked: arguments 0 and 1 are each chunk's range, the slot's arguments follow.
+          argv.length = argc + 2;
+          for (let i = 0; i < argc; i++) argv[i + 2] = args[argIndex(w, i)] ?? 0;
+          const win = {
+            base: ints[slotIndex(w, Slot.chunkBase)] ?? 0,
+            end: ints[slotIndex(w, Slot.chunkEnd)] ?? 0,
+            size: ints[slotIndex(w, Slot.chunkSize)] ?? 0,
+            total: ints[slotIndex(w, Slot.chunkTotal)] ?? 0,
+          };
+          const run = (lo: number, hi: number): void => {
+            argv[0] = lo;
+            argv[1] = hi;
+            fn(...argv);
+          };
+          drainChunks(ints, win, run, reportError);
+        }
       } else if (kind === TaskKind.load) {
         const msg = host.takeModule();
         const instance = new WebAssembly.Instance(msg.module, { env: { memory: init.memory } });
         modules.set(msg.id, kernelsOf(instance, msg.exports));
       }
     } catch (e) {
-      writeError(cb, w, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+      reportError(e);
     }
     Atomics.store(ints, state, SlotState.done);
     Atomics.notify(ints, state);

@@ -1,7 +1,9 @@
 /**
  * The WebAssembly SIMD compute core of the CPU backend: one shared 32-bit memory with an
  * allocator, a packed-panel matrix product, fused elementwise kernels, and a thread pool that
- * splits both across cores.
+ * splits both across cores. A large product is cut into column chunks that threads take one
+ * at a time (op(A) packed once, shared), so a thread that another process keeps off its core
+ * slows the product by one chunk at most.
  *
  * @example
  * const wc = await createWasmCompute();            // threads = available cores
@@ -19,8 +21,11 @@ import {
   type MicroTile,
   buildMatmulModule,
   matmulBlocking,
+  matmulPackedParams,
   matmulParams,
   matmulScratchBytes,
+  packAParams,
+  packedAFloats,
 } from '../../compiler/codegen/wasm/matmul.ts';
 import { type PoolModule, type ThreadPlatform, type ThreadTasks, ThreadPool } from '../threads/pool.ts';
 import { Arena } from './arena.ts';
@@ -58,6 +63,12 @@ export interface WasmComputeOptions {
   readonly parallelMinFlops?: number;
   /** Elementwise kernels below this many elements run on the calling thread alone (default 2^15). */
   readonly parallelMinElements?: number;
+  /**
+   * Width of the column chunks that threads take one at a time in a parallel matrix product
+   * (rounded up to the micro-tile; default: about four chunks per thread, at least
+   * {@link MATMUL_MIN_CHUNK_COLUMNS}). 0 turns dynamic chunks off: one fixed share per thread.
+   */
+  readonly matmulChunkColumns?: number;
 }
 
 /** Arguments of {@link WasmCompute.matmul}; strides and leading dimensions in floats. */
@@ -139,6 +150,10 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 /** Below this many flops a matrix product runs on the calling thread alone (~4 µs of work). */
 const MATMUL_PARALLEL_MIN_FLOPS = 1 << 18;
+/** Narrowest default column chunk of a dynamically scheduled matrix product. */
+export const MATMUL_MIN_CHUNK_COLUMNS = 32;
+/** Column chunks per thread a dynamically scheduled matrix product aims at, by default. */
+const MATMUL_CHUNKS_PER_THREAD = 4;
 /** Below this many elements an elementwise kernel runs on the calling thread alone. */
 const ELEMENTWISE_PARALLEL_MIN = 1 << 15;
 /** Elementwise chunks start on multiples of this many elements (whole unrolled blocks). */
@@ -179,6 +194,10 @@ export async function createWasmCompute(opts: WasmComputeOptions = {}): Promise<
   if (!simdSupported()) throw new Error('WebAssembly SIMD is not available in this runtime');
   if (!sharedMemorySupported()) throw new Error('shared WebAssembly memory is not available (browsers need cross-origin isolation)');
 
+  const chunkColumns = opts.matmulChunkColumns;
+  if (chunkColumns !== undefined && (!Number.isInteger(chunkColumns) || chunkColumns < 0)) {
+    throw new RangeError(`matmulChunkColumns = ${chunkColumns}: need a whole number ≥ 0`);
+  }
   const kernel = opts.kernel ?? 'auto';
   const relaxed = relaxedSimdSupported();
   if (kernel === 'fma' && !relaxed) throw new Error('kernel "fma" asked for, but relaxed SIMD does not validate here');
@@ -201,14 +220,30 @@ export async function createWasmCompute(opts: WasmComputeOptions = {}): Promise<
   // Offset 0 is never handed out, so a zero offset is always a bug.
   const arena = new Arena(memory, 64, maxPages * PAGE);
   const scratch = Array.from({ length: pool.threads }, () => arena.alloc(scratchBytes));
-  const matmulModule = pool.instantiate(new WebAssembly.Module(buildMatmulModule({ fma }, memLimits)), ['matmul']);
-  const parallel = { flops: opts.parallelMinFlops ?? MATMUL_PARALLEL_MIN_FLOPS, elements: opts.parallelMinElements ?? ELEMENTWISE_PARALLEL_MIN };
+  const matmulModule = pool.instantiate(new WebAssembly.Module(buildMatmulModule({ fma }, memLimits)), [...MATMUL_EXPORTS]);
+  const parallel = {
+    flops: opts.parallelMinFlops ?? MATMUL_PARALLEL_MIN_FLOPS,
+    elements: opts.parallelMinElements ?? ELEMENTWISE_PARALLEL_MIN,
+    chunkColumns,
+  };
   return new Compute(pool, arena, memory, fma, matmulModule, scratch, memLimits, parallel);
+}
+
+/** Exports of the matrix-product module, by index. */
+const MATMUL_EXPORTS = ['matmul', 'packA', 'matmulPacked'] as const;
+const MATMUL = 0, PACK_A = 1, MATMUL_PACKED = 2;
+
+interface ParallelOptions {
+  readonly flops: number;
+  readonly elements: number;
+  readonly chunkColumns: number | undefined;
 }
 
 class Compute implements WasmCompute {
   private readonly kernels = new Map<string, ElementwiseKernel>();
   private readonly tile: MicroTile;
+  /** The packed op(A) that threads share in a dynamically scheduled product (grown on demand). */
+  private packedA: WasmBuffer | undefined;
 
   constructor(
     private readonly pool: ThreadPool,
@@ -218,7 +253,7 @@ class Compute implements WasmCompute {
     private readonly matmulModule: PoolModule,
     private readonly scratch: readonly number[],
     private readonly memLimits: { initial: number; maximum: number },
-    private readonly parallel: { readonly flops: number; readonly elements: number },
+    private readonly parallel: ParallelOptions,
   ) {
     this.tile = matmulBlocking({ fma }).tile;
   }
@@ -284,8 +319,14 @@ class Compute implements WasmCompute {
       };
       return matmulParams.map((p) => named[p]);
     };
+    const flops = 2 * m * n * k * batch;
+    const chunk = batch === 1 ? this.chunkColumns(n, flops) : 0;
+    if (chunk > 0) {
+      this.matmulChunked({ a: args.a.offset, b: args.b.offset, c: args.c.offset, m, n, k, lda, ldb, ldc, flags }, chunk);
+      return;
+    }
     const tasks: (number[] | undefined)[] = [];
-    const split = this.splitMatmul(m, n, 2 * m * n * k * batch);
+    const split = this.splitMatmul(m, n, flops);
     if (split.dim === 'none') tasks.push(task(0, 0, m, 0, n));
     else {
       const total = split.dim === 'n' ? n : m;
@@ -296,7 +337,47 @@ class Compute implements WasmCompute {
         else tasks.push(split.dim === 'n' ? task(t, 0, m, lo, hi) : task(t, lo, hi, 0, n));
       }
     }
-    this.pool.run(this.matmulModule, 0, tasks);
+    this.pool.run(this.matmulModule, MATMUL, tasks);
+  }
+
+  /**
+   * One product split into column chunks that the threads take one at a time: op(A) is packed
+   * once, into a buffer all threads read, and each chunk packs only its own columns of B.
+   * A worker that loses its core then holds up one chunk at most, and the others run the rest.
+   */
+  private matmulChunked(p: ChunkedMatmul, chunk: number): void {
+    const { m, k } = p;
+    const need = packedAFloats({ fma: this.fma }, m, k);
+    if (!this.packedA || this.packedA.length < need) {
+      if (this.packedA) this.free(this.packedA);
+      this.packedA = undefined; // a failed alloc must not leave a freed buffer here
+      this.packedA = this.alloc(need);
+    }
+    const ap = this.packedA.offset;
+    // Packing op(A) is shared out in row chunks too (whole MR-row panels), so that no thread
+    // waits while another packs.
+    const { mr } = this.tile;
+    const packRows = mr * Math.ceil(m / mr / (this.threads * MATMUL_CHUNKS_PER_THREAD));
+    const packNamed = { m0: 0, m1: 0, m, k, a: p.a, lda: p.lda, flags: p.flags, dst: ap };
+    const packArgs = packAParams.slice(2).map((q) => packNamed[q]);
+    this.pool.runChunked(this.matmulModule, PACK_A, { total: m, size: packRows }, this.scratch.map(() => packArgs));
+    const tasks = Array.from({ length: this.threads }, (_, t) => {
+      const named = { n0: 0, n1: 0, m, k, ap, b: p.b, ldb: p.ldb, c: p.c, ldc: p.ldc, flags: p.flags, scratch: this.scratch[t] ?? 0 };
+      // n0 and n1 come first: runChunked passes each chunk's range before these.
+      return matmulPackedParams.slice(2).map((q) => named[q]);
+    });
+    this.pool.runChunked(this.matmulModule, MATMUL_PACKED, { total: p.n, size: chunk }, tasks);
+  }
+
+  /** Column chunk width for a dynamically scheduled product, or 0 for the fixed split. */
+  private chunkColumns(n: number, flops: number): number {
+    const T = this.threads;
+    if (T === 1 || flops < this.parallel.flops || this.parallel.chunkColumns === 0) return 0;
+    const { nr } = this.tile;
+    const wanted = this.parallel.chunkColumns ?? Math.max(MATMUL_MIN_CHUNK_COLUMNS, Math.ceil(n / (T * MATMUL_CHUNKS_PER_THREAD)));
+    const size = Math.ceil(wanted / nr) * nr;
+    // Fewer chunks than threads: the fixed split (by rows where there are enough) shares better.
+    return Math.ceil(n / size) >= T ? size : 0;
   }
 
   compileElementwise(outputs: WExpr | readonly WExpr[], inputs: number | readonly InputLayout[]): ElementwiseKernel {
@@ -404,6 +485,20 @@ class Compute implements WasmCompute {
     const v = this.view(c);
     for (let b = 0; b < batch; b++) for (let i = 0; i < m; i++) v.fill(0, b * strideC + i * ldc, b * strideC + i * ldc + n);
   }
+}
+
+/** A product as {@link Compute.matmulChunked} takes it: byte addresses, strides in floats. */
+interface ChunkedMatmul {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly lda: number;
+  readonly ldb: number;
+  readonly ldc: number;
+  readonly flags: number;
 }
 
 function isExprList(e: WExpr | readonly WExpr[]): e is readonly WExpr[] {

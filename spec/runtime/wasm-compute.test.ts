@@ -228,3 +228,74 @@ describe('WasmCompute kernel choice', () => {
     }
   });
 });
+
+/**
+ * Large products are cut into column chunks that the threads take one at a time, op(A) packed
+ * once for all of them. `parallelMinFlops: 0` sends every product down that path where it has
+ * at least two chunks.
+ */
+describe('WasmCompute: matmul in column chunks taken by the threads', () => {
+  const configs = [
+    { threads: 2, parallelMinFlops: 0, matmulChunkColumns: 8 },
+    { threads: 2, parallelMinFlops: 0, matmulChunkColumns: 20, kernel: 'muladd' },
+    { threads: 2, parallelMinFlops: 0 },
+    { threads: 3, parallelMinFlops: 0, matmulChunkColumns: 16 },
+    { threads: 2, parallelMinFlops: 0, matmulChunkColumns: 0 }, // fixed shares, for comparison
+  ] as const;
+  for (const config of configs) {
+    test(`matches the reference: ${JSON.stringify(config)}`, async () => {
+      const wc = await createWasmCompute(config);
+      try {
+        const base = { batch: 1, seed: 21 };
+        for (const [m, n, k] of [[1, 9, 3], [7, 16, 5], [23, 17, 300], [97, 89, 83], [256, 65, 40], [130, 257, 9]] as const) {
+          for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+            checkMatmul(wc, { ...base, m, n, k, transA, transB, accumulate: transA !== transB });
+          }
+        }
+        fc.assert(
+          fc.property(shapeArb(80, 90), (s) => checkMatmul(wc, s)),
+          { numRuns: 15 },
+        );
+      } finally {
+        await wc.dispose();
+      }
+    });
+  }
+
+  test('strided operands: C[:, 3:3+n] = A[:, 1:1+k] · B[2:2+k, :n] inside wider matrices', async () => {
+    const wc = await createWasmCompute({ threads: 2, parallelMinFlops: 0, matmulChunkColumns: 8 });
+    try {
+      const m = 37, n = 45, k = 29, lda = k + 3, ldb = n + 5, ldc = n + 7;
+      const key = keyFromSeed(33);
+      const a = wc.alloc(m * lda), b = wc.alloc((k + 2) * ldb), c = wc.alloc(m * ldc);
+      wc.view(a).set(normalArray(key, a.length));
+      wc.view(b).set(normalArray([key[1], key[0]], b.length));
+      wc.view(c).fill(-3);
+      wc.matmul({ a: subBuffer(a, 1, a.length - 1), b: subBuffer(b, 2 * ldb, b.length - 2 * ldb), c: subBuffer(c, 3, c.length - 3), m, n, k, lda, ldb, ldc });
+      const A = wc.view(a), B = wc.view(b), C = wc.view(c);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < ldc; j++) {
+          const got = C[i * ldc + j] ?? NaN;
+          if (j < 3 || j >= 3 + n) {
+            assert.equal(got, -3, `C[${i}][${j}] outside the product was written`);
+            continue;
+          }
+          let want = 0, mag = 0;
+          for (let p = 0; p < k; p++) {
+            const x = (A[i * lda + 1 + p] ?? NaN) * (B[(2 + p) * ldb + j - 3] ?? NaN);
+            want += x;
+            mag += Math.abs(x);
+          }
+          assert.ok(Math.abs(got - want) <= (k + 2) * 2 ** -24 * mag, `C[${i}][${j}] = ${got}, expected ${want}`);
+        }
+      }
+      [a, b, c].forEach((x) => wc.free(x));
+    } finally {
+      await wc.dispose();
+    }
+  });
+
+  test('refuses a chunk width that is not a whole number', async () => {
+    await assert.rejects(createWasmCompute({ threads: 2, matmulChunkColumns: 2.5 }), /matmulChunkColumns = 2.5/);
+  });
+});

@@ -16,7 +16,7 @@
  * so a thread pool splits the work by giving each thread its own rows or columns.
  */
 
-import { type Code, type Local, ModuleBuilder } from './encoder.ts';
+import { type Code, type FuncRef, type Local, ModuleBuilder } from './encoder.ts';
 
 /** Bits of the `flags` argument of the exported `matmul`. */
 export const MatmulFlags = { transA: 1, transB: 2, accumulate: 4 } as const;
@@ -92,6 +92,29 @@ export const matmulParams = [
   'strideC',
 ] as const;
 
+const i32x11 = ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const;
+
+/**
+ * Parameter order of the exported `packA`: packs rows `[m0, m1)` of op(A) (m×k; m0 a multiple
+ * of MR) into their place in the packing of all of op(A) at `dst` ({@link packedAFloats}
+ * floats), the layout `matmulPacked` reads. Threads may pack disjoint row ranges at once.
+ */
+export const packAParams = ['m0', 'm1', 'm', 'k', 'a', 'lda', 'flags', 'dst'] as const;
+
+/**
+ * Parameter order of the exported `matmulPacked`: columns `[n0, n1)` of C = op(A)·op(B) (or
+ * +=), with op(A) packed beforehand by `packA` at `ap` (flags: transB, accumulate). Threads
+ * share one packed A and each packs only its own columns of B: the form for handing out
+ * column chunks dynamically.
+ */
+export const matmulPackedParams = ['n0', 'n1', 'm', 'k', 'ap', 'b', 'ldb', 'c', 'ldc', 'flags', 'scratch'] as const;
+
+/** Floats of a packed op(A) of m×k: rows rounded up to whole MR-row panels. */
+export function packedAFloats(variant: MatmulVariant, m: number, k: number): number {
+  const { mr } = microTile(variant);
+  return Math.ceil(m / mr) * mr * k;
+}
+
 const i32x17 = [
   'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32',
   'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32',
@@ -130,7 +153,6 @@ export function buildMatmulModule(variant: MatmulVariant, memory: { initial: num
     const ldaB = L(), ldbB = L(), ldcB = L(), transA = L(), transB = L(), accFlag = L();
     const kcStep = L(), apack = L(), bpack = L(), ep = L();
     const jc = L(), nc = L(), pc = L(), kc = L(), ic = L(), mc = L(), jr = L(), ir = L(), acc = L();
-    const tmp = L();
 
     c.get(lda).i32.const(2).i32.shl().set(ldaB);
     c.get(ldb).i32.const(2).i32.shl().set(ldbB);
@@ -138,9 +160,7 @@ export function buildMatmulModule(variant: MatmulVariant, memory: { initial: num
     c.get(flags).i32.const(MatmulFlags.transA).i32.and().set(transA);
     c.get(flags).i32.const(MatmulFlags.transB).i32.and().set(transB);
     c.get(flags).i32.const(MatmulFlags.accumulate).i32.and().set(accFlag);
-    // Balanced k blocks: 784 → 4 × 196 rather than 3 × 256 + 16.
-    c.get(k).i32.const(bl.kcMax - 1).i32.add().i32.const(bl.kcMax).i32.div_u().set(tmp);
-    c.get(k).get(tmp).i32.add().i32.const(1).i32.sub().get(tmp).i32.div_u().set(kcStep);
+    emitKcStep(c, bl.kcMax, k, kcStep);
     c.get(scratch).set(apack);
     c.get(scratch).i32.const(4 * bl.mc * bl.kcMax).i32.add().set(bpack);
     c.get(bpack).i32.const(4 * bl.kcMax * bl.nc).i32.add().set(ep);
@@ -163,25 +183,7 @@ export function buildMatmulModule(variant: MatmulVariant, memory: { initial: num
             // A(ic, pc): transA ? a + pc*lda + ic : a + ic*lda + pc
             elementAddress(c, a, transA, ic, pc, ldaB);
             c.get(ldaB).get(transA).get(mc).get(kc).get(apack).call(packA);
-            // jr outside ir: the B micro-panel stays in L1 while A panels stream from L2.
-            c.i32.const(0).set(jr);
-            c.loop((nextJr) => {
-              c.i32.const(0).set(ir);
-              c.loop((nextIr) => {
-                c.get(kc);
-                c.get(apack).get(ir).get(kc).i32.mul().i32.const(2).i32.shl().i32.add();
-                c.get(bpack).get(jr).get(kc).i32.mul().i32.const(2).i32.shl().i32.add();
-                // C(ic + ir, jc + jr)
-                c.get(cc).get(ic).get(ir).i32.add().get(ldcB).i32.mul().i32.add();
-                c.get(jc).get(jr).i32.add().i32.const(2).i32.shl().i32.add();
-                c.get(ldcB);
-                c.get(mc).get(ir).i32.sub(); // valid rows (clamped inside the kernel)
-                c.get(nc).get(jr).i32.sub(); // valid columns (clamped inside the kernel)
-                c.get(acc).get(ep).call(micro);
-                c.get(ir).i32.const(mr).i32.add().tee(ir).get(mc).i32.lt_u().brIf(nextIr);
-              });
-              c.get(jr).i32.const(nr).i32.add().tee(jr).get(nc).i32.lt_u().brIf(nextJr);
-            });
+            emitBlockProduct(c, mr, nr, micro, { kc, apack, bpack, cc, ic, jc, ldcB, mc, nc, acc, ep, jr, ir });
             c.get(ic).i32.const(bl.mc).i32.add().tee(ic).get(m1).i32.lt_u().brIf(nextIc);
           });
           c.get(pc).get(kc).i32.add().tee(pc).get(k).i32.lt_u().brIf(nextPc);
@@ -194,7 +196,123 @@ export function buildMatmulModule(variant: MatmulVariant, memory: { initial: num
       c.get(batch).i32.const(1).i32.sub().tee(batch).brIf(nextBatch);
     });
   });
+
+  // packA(m0, m1, m, k, a, lda, flags, dst): rows [m0, m1) of op(A) (m0 a multiple of MR), k
+  // block by k block, where `matmulPacked` reads them in the packing of all m rows at dst.
+  mod.func({ name: 'packA', params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], results: [] }, (c, p) => {
+    const [m0, m1, m, k, a, lda, flags, dst] = p;
+    const ldaB = c.local('i32'), transA = c.local('i32'), kcStep = c.local('i32'), pc = c.local('i32'), kc = c.local('i32');
+    const mPadB = c.local('i32'), rows = c.local('i32');
+    c.get(lda).i32.const(2).i32.shl().set(ldaB);
+    c.get(flags).i32.const(MatmulFlags.transA).i32.and().set(transA);
+    c.get(m1).get(m0).i32.sub().set(rows);
+    emitKcStep(c, bl.kcMax, k, kcStep);
+    paddedRowsBytes(c, mr, m, mPadB);
+    c.i32.const(0).set(pc);
+    c.loop((nextPc) => {
+      c.get(k).get(pc).i32.sub().set(kc);
+      c.get(kcStep).get(kc).get(kcStep).get(kc).i32.lt_u().select().set(kc);
+      elementAddress(c, a, transA, m0, pc, ldaB); // A(m0, pc)
+      c.get(ldaB).get(transA).get(rows).get(kc);
+      // panels of rows [m0, m1) in k block pc: dst + pc·mPadB + 4·m0·kc
+      c.get(dst).get(pc).get(mPadB).i32.mul().i32.add().get(m0).get(kc).i32.mul().i32.const(2).i32.shl().i32.add();
+      c.call(packA);
+      c.get(pc).get(kc).i32.add().tee(pc).get(k).i32.lt_u().brIf(nextPc);
+    });
+  });
+
+  // matmulPacked(n0, n1, m, k, ap, b, ldb, c, ldc, flags, scratch): columns [n0, n1) of C from
+  // an op(A) that `packA` packed at ap; only B is packed here (into this thread's scratch).
+  mod.func({ name: 'matmulPacked', params: i32x11, results: [] }, (c, p) => {
+    const [n0, n1, m, k, ap, b, ldb, cc, ldc, flags, scratch] = p;
+    const L = (): Local<'i32'> => c.local('i32');
+    const ldbB = L(), ldcB = L(), transB = L(), accFlag = L(), kcStep = L(), mPadB = L(), bpack = L(), ep = L();
+    const jc = L(), nc = L(), pc = L(), kc = L(), ic = L(), mc = L(), jr = L(), ir = L(), acc = L(), apack = L();
+    c.get(ldb).i32.const(2).i32.shl().set(ldbB);
+    c.get(ldc).i32.const(2).i32.shl().set(ldcB);
+    c.get(flags).i32.const(MatmulFlags.transB).i32.and().set(transB);
+    c.get(flags).i32.const(MatmulFlags.accumulate).i32.and().set(accFlag);
+    emitKcStep(c, bl.kcMax, k, kcStep);
+    paddedRowsBytes(c, mr, m, mPadB);
+    c.get(scratch).i32.const(4 * bl.mc * bl.kcMax).i32.add().set(bpack);
+    c.get(bpack).i32.const(4 * bl.kcMax * bl.nc).i32.add().set(ep);
+    c.get(n0).set(jc);
+    c.loop((nextJc) => {
+      minInto(c, bl.nc, n1, jc, nc);
+      c.i32.const(0).set(pc);
+      c.loop((nextPc) => {
+        c.get(k).get(pc).i32.sub().set(kc);
+        c.get(kcStep).get(kc).get(kcStep).get(kc).i32.lt_u().select().set(kc);
+        elementAddress(c, b, transB, pc, jc, ldbB);
+        c.get(ldbB).get(transB).get(kc).get(nc).get(bpack).call(packB);
+        c.get(accFlag).get(pc).i32.or().set(acc);
+        c.i32.const(0).set(ic);
+        c.loop((nextIc) => {
+          minInto(c, bl.mc, m, ic, mc);
+          // The panels of rows [ic, ic + mc) in k block pc: ap + 4·(pc·mPad + ic·kc).
+          c.get(ap).get(pc).get(mPadB).i32.mul().i32.add().get(ic).get(kc).i32.mul().i32.const(2).i32.shl().i32.add().set(apack);
+          emitBlockProduct(c, mr, nr, micro, { kc, apack, bpack, cc, ic, jc, ldcB, mc, nc, acc, ep, jr, ir });
+          c.get(ic).i32.const(bl.mc).i32.add().tee(ic).get(m).i32.lt_u().brIf(nextIc);
+        });
+        c.get(pc).get(kc).i32.add().tee(pc).get(k).i32.lt_u().brIf(nextPc);
+      });
+      c.get(jc).i32.const(bl.nc).i32.add().tee(jc).get(n1).i32.lt_u().brIf(nextJc);
+    });
+  });
   return mod.encode();
+}
+
+/** kcStep = the k block length: k split into ceil(k / kcMax) balanced blocks (784 → 4 × 196, not 3 × 256 + 16). */
+function emitKcStep(c: Code, kcMax: number, k: Local<'i32'>, kcStep: Local<'i32'>): void {
+  c.get(k).i32.const(kcMax - 1).i32.add().i32.const(kcMax).i32.div_u().set(kcStep); // number of blocks
+  c.get(k).get(kcStep).i32.add().i32.const(1).i32.sub().get(kcStep).i32.div_u().set(kcStep);
+}
+
+/** out = 4 · ceil(m / mr) · mr: bytes per k of a packed op(A) (its last panel zero-padded). */
+function paddedRowsBytes(c: Code, mr: number, m: Local<'i32'>, out: Local<'i32'>): void {
+  c.get(m).i32.const(mr - 1).i32.add().i32.const(mr).i32.div_u().i32.const(4 * mr).i32.mul().set(out);
+}
+
+interface BlockLocals {
+  readonly kc: Local<'i32'>;
+  readonly apack: Local<'i32'>;
+  readonly bpack: Local<'i32'>;
+  readonly cc: Local<'i32'>;
+  readonly ic: Local<'i32'>;
+  readonly jc: Local<'i32'>;
+  readonly ldcB: Local<'i32'>;
+  readonly mc: Local<'i32'>;
+  readonly nc: Local<'i32'>;
+  readonly acc: Local<'i32'>;
+  readonly ep: Local<'i32'>;
+  readonly jr: Local<'i32'>;
+  readonly ir: Local<'i32'>;
+}
+
+/**
+ * The micro-kernel over a packed mc×kc block of A (at apack) and kc×nc block of B (at bpack),
+ * into C(ic.., jc..). jr outside ir: the B micro-panel stays in L1 while A panels stream from L2.
+ */
+function emitBlockProduct(c: Code, mr: number, nr: number, micro: FuncRef, l: BlockLocals): void {
+  const { kc, apack, bpack, cc, ic, jc, ldcB, mc, nc, acc, ep, jr, ir } = l;
+  c.i32.const(0).set(jr);
+  c.loop((nextJr) => {
+    c.i32.const(0).set(ir);
+    c.loop((nextIr) => {
+      c.get(kc);
+      c.get(apack).get(ir).get(kc).i32.mul().i32.const(2).i32.shl().i32.add();
+      c.get(bpack).get(jr).get(kc).i32.mul().i32.const(2).i32.shl().i32.add();
+      // C(ic + ir, jc + jr)
+      c.get(cc).get(ic).get(ir).i32.add().get(ldcB).i32.mul().i32.add();
+      c.get(jc).get(jr).i32.add().i32.const(2).i32.shl().i32.add();
+      c.get(ldcB);
+      c.get(mc).get(ir).i32.sub(); // valid rows (clamped inside the kernel)
+      c.get(nc).get(jr).i32.sub(); // valid columns (clamped inside the kernel)
+      c.get(acc).get(ep).call(micro);
+      c.get(ir).i32.const(mr).i32.add().tee(ir).get(mc).i32.lt_u().brIf(nextIr);
+    });
+    c.get(jr).i32.const(nr).i32.add().tee(jr).get(nc).i32.lt_u().brIf(nextJr);
+  });
 }
 
 /** out = min(limit, end - start) */

@@ -7,8 +7,11 @@ import {
   type MatmulVariant,
   buildMatmulModule,
   matmulBlocking,
+  matmulPackedParams,
   matmulParams,
   matmulScratchBytes,
+  packAParams,
+  packedAFloats,
 } from '../../../compiler/codegen/wasm/matmul.ts';
 import { keyFromSeed, normalArray } from '../../../compiler/random.ts';
 import { enableRelaxedSimd } from '../../../runtime/threads/node.ts';
@@ -19,14 +22,21 @@ const variants: MatmulVariant[] = relaxedSimdSupported() ? [{ fma: true }, { fma
 const PAGE = 65536;
 const memory = new WebAssembly.Memory({ initial: 512, maximum: 4096, shared: true });
 
-function matmulOf(variant: MatmulVariant): (...args: number[]) => unknown {
+type Fn = (...args: number[]) => unknown;
+
+function exportsOf(variant: MatmulVariant): { matmul: Fn; packA: Fn; matmulPacked: Fn } {
   const bytes = buildMatmulModule(variant, { initial: 1, maximum: 4096 });
   assert.ok(WebAssembly.validate(bytes));
-  const fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports['matmul'];
-  if (typeof fn !== 'function') throw new Error('no matmul export');
-  return (...args) => Reflect.apply(fn, undefined, args);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const fn = (name: string): Fn => {
+    const f = instance.exports[name];
+    if (typeof f !== 'function') throw new Error(`no ${name} export`);
+    return (...args) => Reflect.apply(f, undefined, args);
+  };
+  return { matmul: fn('matmul'), packA: fn('packA'), matmulPacked: fn('matmulPacked') };
 }
-const kernels = new Map(variants.map((v) => [v.fma, matmulOf(v)] as const));
+const modules = new Map(variants.map((v) => [v.fma, exportsOf(v)] as const));
+const kernels = new Map(variants.map((v) => [v.fma, modules.get(v.fma)?.matmul] as const));
 
 interface Case {
   readonly m: number;
@@ -46,10 +56,13 @@ interface Case {
 /**
  * Runs one product through the kernel and checks every element of C against a float64
  * reference within the float32 bound |err| ≤ γ·Σ|a||b| (+|c| for accumulation), γ = (k+2)·2⁻²⁴.
- * Also checks that C's padding (between rows) is untouched.
+ * Also checks that C's padding (between rows) is untouched. With `chunk`, runs it as a thread
+ * pool's dynamic schedule does: op(A) packed once (`packA`, in two row ranges), then
+ * `matmulPacked` on column chunks of that width, in reverse order.
  */
-function check(variant: MatmulVariant, cs: Case): void {
+function check(variant: MatmulVariant, cs: Case, chunk?: number): void {
   const { m, n, k, transA, transB, accumulate, batch } = cs;
+  const tile = matmulBlocking(variant).tile;
   const lda = (transA ? m : k) + cs.padA;
   const ldb = (transB ? k : n) + cs.padB;
   const ldc = n + cs.padC;
@@ -61,7 +74,8 @@ function check(variant: MatmulVariant, cs: Case): void {
   const bOff = aOff + 4 * batch * sizeA + 64;
   const cOff = bOff + 4 * batch * sizeB + 64;
   const sOff = Math.ceil((cOff + 4 * batch * sizeC + 64) / 64) * 64;
-  const need = sOff + scratch;
+  const pOff = sOff + Math.ceil(scratch / 64) * 64;
+  const need = pOff + 4 * packedAFloats(variant, m, k);
   if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
   const f = new Float32Array(memory.buffer);
   const key = keyFromSeed(cs.seed);
@@ -76,11 +90,25 @@ function check(variant: MatmulVariant, cs: Case): void {
     m0: 0, m1: m, n0: 0, n1: n, k, a: aOff, lda, b: bOff, ldb, c: cOff, ldc, flags,
     scratch: sOff, batch, strideA: sizeA, strideB: sizeB, strideC: sizeC,
   };
-  const run = kernels.get(variant.fma);
-  assert.ok(run);
-  run(...matmulParams.map((p) => named[p]));
+  const mod = modules.get(variant.fma);
+  assert.ok(mod);
+  if (chunk === undefined) mod.matmul(...matmulParams.map((p) => named[p]));
+  else {
+    assert.equal(batch, 1, 'packed A: one product at a time');
+    // rows in two ranges, the second first (as two threads might)
+    const split = Math.min(m, tile.mr * Math.ceil(m / tile.mr / 2));
+    for (const [m0, m1] of [[split, m], [0, split]] as const) {
+      const packNamed = { m0, m1, m, k, a: aOff, lda, flags, dst: pOff };
+      if (m0 < m1) mod.packA(...packAParams.map((p) => packNamed[p]));
+    }
+    for (let j = Math.floor((n - 1) / chunk) * chunk; j >= 0; j -= chunk) {
+      const chunkNamed = { ...named, n0: j, n1: Math.min(n, j + chunk), m, ap: pOff };
+      mod.matmulPacked(...matmulPackedParams.map((p) => chunkNamed[p]));
+    }
+  }
 
   const gamma = (k + 2) * 2 ** -24;
+  const how = chunk === undefined ? '' : ` in column chunks of ${chunk}`;
   for (let t = 0; t < batch; t++) {
     const A = (i: number, p: number): number => f[aOff / 4 + t * sizeA + (transA ? p * lda + i : i * lda + p)] ?? NaN;
     const B = (p: number, j: number): number => f[bOff / 4 + t * sizeB + (transB ? j * ldb + p : p * ldb + j)] ?? NaN;
@@ -101,7 +129,7 @@ function check(variant: MatmulVariant, cs: Case): void {
         }
         const err = Math.abs(got - sum);
         if (!(err <= gamma * mag + 1e-30)) {
-          assert.fail(`${JSON.stringify(cs)} fma=${variant.fma}: C[${t}][${i}][${j}] = ${got}, expected ${sum} (err ${err}, bound ${gamma * mag})`);
+          assert.fail(`${JSON.stringify(cs)} fma=${variant.fma}${how}: C[${t}][${i}][${j}] = ${got}, expected ${sum} (err ${err}, bound ${gamma * mag})`);
         }
       }
     }
@@ -167,6 +195,48 @@ for (const variant of variants) {
           (cs) => check(variant, cs),
         ),
         { numRuns: 60 },
+      );
+    });
+
+    test('op(A) packed once, B packed per column chunk: every form, edge tiles, several k and M blocks', () => {
+      const shapes: [number, number, number][] = [
+        [1, 1, 1],
+        [tile.mr, tile.nr, 4],
+        [tile.mr * 3 + 1, tile.nr * 2 + 3, kcMax + 5],
+        [mc + tile.mr + 2, 2 * tile.nr - 1, 9],
+        [97, 89, 83],
+      ];
+      for (const [m, n, k] of shapes) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            for (const chunk of [tile.nr, 3 * tile.nr, 5, 1000]) {
+              check(variant, { ...base, m, n, k, transA, transB, accumulate: transB, padA: 1, padC: 2 }, chunk);
+            }
+          }
+        }
+      }
+    });
+
+    test('op(A) packed once: random shapes, strides and chunk widths', () => {
+      fc.assert(
+        fc.property(
+          fc.record({
+            m: fc.integer({ min: 1, max: 40 }),
+            n: fc.integer({ min: 1, max: 40 }),
+            k: fc.integer({ min: 1, max: 300 }),
+            transA: fc.boolean(),
+            transB: fc.boolean(),
+            accumulate: fc.boolean(),
+            padA: fc.integer({ min: 0, max: 3 }),
+            padB: fc.integer({ min: 0, max: 3 }),
+            padC: fc.integer({ min: 0, max: 3 }),
+            batch: fc.constant(1),
+            seed: fc.nat(),
+          }),
+          fc.integer({ min: 1, max: 48 }),
+          (cs, chunk) => check(variant, cs, chunk),
+        ),
+        { numRuns: 40 },
       );
     });
 

@@ -7,10 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
-import { grad } from '../compiler/autodiff/grad.ts';
-import { crossEntropy, linear, relu } from '../compiler/composites.ts';
 import type { Node } from '../compiler/ir/node.ts';
-import * as op from '../compiler/ir/ops.ts';
+import { linregStepGraph, mlpStepGraph } from '../compiler/testing/workloads.ts';
 import { fromHost, type DeviceArray } from '../runtime/array.ts';
 import type { Backend } from '../runtime/backend.ts';
 import { cpuBackend } from '../runtime/cpu.ts';
@@ -23,32 +21,8 @@ interface Workload {
   readonly params: number;
 }
 
-function sgd(loss: Node, params: Node[], lr: Node): Node[] {
-  const gs = grad(loss, params);
-  return [...params.map((p, i) => op.sub(p, op.mul(lr, gs[i]!))), loss];
-}
-
-function linregStep(): Workload {
-  const x = op.input('x', [10, 2], 'f32');
-  const y = op.input('y', [10, 1], 'f32');
-  const w = op.input('w', [2, 1], 'f32');
-  const b = op.input('b', [1], 'f32');
-  const lr = op.input('lr', [], 'f32');
-  const loss = op.sum(op.mul(op.square(op.sub(op.add(op.matmul(x, w), b), y)), 0.5 / 10));
-  return { name: 'linear regression step (batch 10, 2 features)', outputs: sgd(loss, [w, b], lr), inputs: [w, b, x, y, lr], params: 2 };
-}
-
-function mlpStep(): Workload {
-  const x = op.input('x', [256, 784], 'f32');
-  const y = op.input('y', [256], 'i32');
-  const W1 = op.input('W1', [256, 784], 'f32');
-  const b1 = op.input('b1', [256], 'f32');
-  const W2 = op.input('W2', [10, 256], 'f32');
-  const b2 = op.input('b2', [10], 'f32');
-  const lr = op.input('lr', [], 'f32');
-  const loss = crossEntropy(linear(relu(linear(x, W1, b1)), W2, b2), y);
-  return { name: 'MLP 784-256-10 step (batch 256)', outputs: sgd(loss, [W1, b1, W2, b2], lr), inputs: [W1, b1, W2, b2, x, y, lr], params: 4 };
-}
+const linregStep = (): Workload => ({ name: 'linear regression step (batch 10, 2 features)', ...linregStepGraph() });
+const mlpStep = (): Workload => ({ name: 'MLP 784-256-10 step (batch 256)', ...mlpStepGraph(256) });
 
 function argsFor(w: Workload, backend: Backend): DeviceArray[] {
   return w.inputs.map((n, i) => {

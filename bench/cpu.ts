@@ -20,10 +20,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
-import { grad } from '../compiler/autodiff/grad.ts';
-import { crossEntropy, linear, relu } from '../compiler/composites.ts';
-import type { Node } from '../compiler/ir/node.ts';
-import * as op from '../compiler/ir/ops.ts';
+import { linregStepGraph, mlpStepGraph, type StepGraph } from '../compiler/testing/workloads.ts';
 import { foldIn, keyFromSeed, normalArray, permutation, uniformArray } from '../compiler/random.ts';
 import { fromHost, type DeviceArray } from '../runtime/array.ts';
 import type { Backend } from '../runtime/backend.ts';
@@ -41,38 +38,9 @@ const arg = (name: string, fallback: number): number => {
 const SECONDS = arg('--seconds', 2);
 const EPOCHS = Math.round(arg('--epochs', 3));
 
-interface Step {
-  readonly outputs: Node[];
-  readonly inputs: Node[];
-  readonly params: number;
-}
-
-function sgd(loss: Node, params: Node[], lr: Node): Node[] {
-  const gs = grad(loss, params);
-  return [...params.map((p, i) => op.sub(p, op.mul(lr, gs[i]!))), loss];
-}
-
-function linregStep(): Step {
-  const x = op.input('x', [10, 2], 'f32');
-  const y = op.input('y', [10, 1], 'f32');
-  const w = op.input('w', [2, 1], 'f32');
-  const b = op.input('b', [1], 'f32');
-  const lr = op.input('lr', [], 'f32');
-  const loss = op.sum(op.mul(op.square(op.sub(op.add(op.matmul(x, w), b), y)), 0.5 / 10));
-  return { outputs: sgd(loss, [w, b], lr), inputs: [w, b, x, y, lr], params: 2 };
-}
-
-function mlpStep(batch: number): Step {
-  const x = op.input('x', [batch, 784], 'f32');
-  const y = op.input('y', [batch], 'i32');
-  const W1 = op.input('W1', [256, 784], 'f32');
-  const b1 = op.input('b1', [256], 'f32');
-  const W2 = op.input('W2', [10, 256], 'f32');
-  const b2 = op.input('b2', [10], 'f32');
-  const lr = op.input('lr', [], 'f32');
-  const loss = crossEntropy(linear(relu(linear(x, W1, b1)), W2, b2), y);
-  return { outputs: sgd(loss, [W1, b1, W2, b2], lr), inputs: [W1, b1, W2, b2, x, y, lr], params: 4 };
-}
+type Step = StepGraph;
+const linregStep = linregStepGraph;
+const mlpStep = mlpStepGraph;
 
 const compile = (s: Step, backend: Backend): Program =>
   compileProgram(s.outputs, s.inputs, backend, { donate: new Set(s.inputs.slice(0, s.params).map((n) => (n.attrs as { name: string }).name)) });

@@ -9,6 +9,7 @@ import type { DType } from '../../compiler/ir/types.ts';
 import { evaluate, refValue } from '../../compiler/reference/evaluate.ts';
 import { arbGraph } from '../../compiler/testing/arbitraries.ts';
 import { DonatedError, fromHost, memory } from '../../runtime/array.ts';
+import { maxRelError, mlpStepGraph } from '../../compiler/testing/workloads.ts';
 import { cpuBackend } from '../../runtime/cpu.ts';
 import { compileProgram } from '../../runtime/program.ts';
 import { grad } from '../../compiler/autodiff/grad.ts';
@@ -16,19 +17,6 @@ import { gcNow } from './gc.ts';
 
 const cpu = cpuBackend();
 
-/** Largest error relative to max(1, |reference|). */
-function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (Number.isNaN(x) && Number.isNaN(y)) continue;
-    if (x === y) continue;
-    m = Math.max(m, Math.abs(x - y) / Math.max(1, Math.abs(y)));
-  }
-  return m;
-}
 
 /** Compiles `outputs` over `inputs`, runs it on the given values, and returns host arrays. */
 function runCompiled(outputs: Node[], inputs: Node[], values: { data: Float64Array; shape: readonly number[] }[], fuseOpts = {}): Float64Array[] {
@@ -127,18 +115,7 @@ describe('fusion invariants (kernel counts)', () => {
 });
 
 function mlpStep(batch: number) {
-  const x = op.input('x', [batch, 784], 'f32');
-  const y = op.input('y', [batch], 'i32');
-  const W1 = op.input('W1', [256, 784], 'f32');
-  const b1 = op.input('b1', [256], 'f32');
-  const W2 = op.input('W2', [10, 256], 'f32');
-  const b2 = op.input('b2', [10], 'f32');
-  const lr = op.input('lr', [], 'f32');
-  const loss = crossEntropy(linear(relu(linear(x, W1, b1)), W2, b2), y);
-  const ps = [W1, b1, W2, b2];
-  const gs = grad(loss, ps);
-  const outs = [...ps.map((p, i) => op.sub(p, op.mul(lr, gs[i]!))), loss];
-  const inputs = [...ps, x, y, lr];
+  const { outputs: outs, inputs } = mlpStepGraph(batch);
   const prog = compileProgram(outs, inputs, cpu, { donate: new Set(['W1', 'b1', 'W2', 'b2']) });
   return { prog, outs, inputs };
 }

@@ -10,6 +10,7 @@ import { arbGraph } from '../../compiler/testing/arbitraries.ts';
 import { keyFromSeed, normalArray } from '../../compiler/random.ts';
 import { DonatedError, fromHost, memory, type DeviceArray } from '../../runtime/array.ts';
 import type { Backend } from '../../runtime/backend.ts';
+import { maxRelError } from '../../compiler/testing/workloads.ts';
 import { cpuBackend } from '../../runtime/cpu.ts';
 import { compileProgram, type Program } from '../../runtime/program.ts';
 import { createWasmBackend, wasmBackend, type WasmBackend } from '../../runtime/wasm/backend.ts';
@@ -18,19 +19,6 @@ import { gcNow } from './gc.ts';
 
 const cpu = cpuBackend();
 
-/** Largest error relative to max(1, |reference|). */
-function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (Number.isNaN(x) && Number.isNaN(y)) continue;
-    if (x === y) continue;
-    m = Math.max(m, Math.abs(x - y) / Math.max(1, Math.abs(y)));
-  }
-  return m;
-}
 
 /** Counts the kernels of a program that the backend runs in WebAssembly. */
 function wasmKernels(prog: Program, backend: WasmBackend): number {

@@ -6,15 +6,7 @@
  * synthetic, split, fashion-mnist, image-grid. Node adapters (`*-node.ts`): gzip, files,
  * downloads, the Fashion-MNIST locator and the worker pool.
  */
-export * from './array-tensor.ts';
-export * from './errors.ts';
-export * from './idx.ts';
-export * from './dataset.ts';
-export * from './dataloader.ts';
-export * from './synthetic.ts';
-export * from './split.ts';
-export * from './fashion-mnist.ts';
-export * from './image-grid.ts';
+export * from './browser.ts';
 export * from './gzip-node.ts';
 export * from './idx-node.ts';
 export * from './download-node.ts';

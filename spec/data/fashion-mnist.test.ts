@@ -151,7 +151,7 @@ describe('loading local files', () => {
     assert.equal(e.kind, 'mislabelled');
     assert.equal(e.offset, 3);
     assert.equal(e.file, images);
-    assert.match(e.message, /train-images-idx3-ubyte\.gz at byte offset 3: expected rank 3, shape \[any, 28, 28\], found rank 1, shape \[3\]/);
+    assert.match(e.message, /train-images-idx3-ubyte\.gz at byte offset 3: expected rank 3, shape \[\*, 28, 28\], found rank 1, shape \[3\]/);
   });
 
   test('a label outside 0–9 and a count mismatch are errors with offsets', async () => {

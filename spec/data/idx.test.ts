@@ -101,7 +101,7 @@ describe('parseIdx', () => {
     const labels = encodeIdx({ dtype: 'ubyte', dims: [3], data: [1, 2, 3] });
     let e = left(parseIdx(labels, { source: 'train-images', expect: { dtype: 'ubyte', dims: [null, 2, 2] } }));
     assert.deepEqual([e.kind, e.offset], ['mislabelled', 3]);
-    assert.match(e.message, /train-images at byte offset 3: expected rank 3, shape \[any, 2, 2\], found rank 1, shape \[3\]/);
+    assert.match(e.message, /train-images at byte offset 3: expected rank 3, shape \[\*, 2, 2\], found rank 1, shape \[3\]/);
     e = left(parseIdx(images, { expect: { dims: [null, 2, 3] } }));
     assert.deepEqual([e.kind, e.offset], ['mislabelled', 12]);
     e = left(parseIdx(images, { expect: { dtype: 'float' } }));

@@ -180,7 +180,7 @@ export function checkIdxHeader(header: IdxHeader, expect: IdxExpectation, source
   }
   const want = expect.dims;
   if (want !== undefined) {
-    const wanted = `[${want.map((d) => d ?? 'any').join(', ')}]`;
+    const wanted = `[${want.map((d) => d ?? '*').join(', ')}]`;
     if (want.length !== header.dims.length) {
       return E.left(new DataError({ kind: 'mislabelled', file: source, offset: 3, expected: `rank ${want.length}, shape ${wanted}`, found: `rank ${header.dims.length}, shape ${shape}` }));
     }

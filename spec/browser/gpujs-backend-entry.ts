@@ -10,7 +10,7 @@ import type { GpujsMode } from '../../runtime/gpujs/device.ts';
 import { gpujsModes, openDevice } from '../../runtime/gpujs/device.ts';
 import type { Backend } from '../../runtime/backend.ts';
 import { differential, fixedCases, mlpSteps, randomGraphs } from '../runtime/gpujs-graphs.ts';
-import type { BrowserModeReport } from './report.ts';
+import { runChecks, type BrowserModeReport } from './report.ts';
 
 /** The checks, by name (the Node side lists the same names). */
 export function backendChecks(graphs: number): { readonly name: string; run(backend: Backend): Promise<string | null> }[] {
@@ -26,17 +26,7 @@ async function runMode(mode: GpujsMode, graphs: number): Promise<BrowserModeRepo
   if (E.isLeft(opened)) return { mode, available: false, reason: opened.left.reason, checks: [] };
   const device = opened.right;
   const backend = gpujsBackend(device);
-  const checks = [];
-  for (const check of backendChecks(graphs)) {
-    const start = performance.now();
-    let error: string | null;
-    try {
-      error = await check.run(backend);
-    } catch (e) {
-      error = `threw: ${e instanceof Error ? e.message : String(e)}`;
-    }
-    checks.push({ name: check.name, error, ms: performance.now() - start });
-  }
+  const checks = await runChecks(backend, backendChecks(graphs));
   await device.destroy();
   return { mode, available: true, description: device.description, checks };
 }

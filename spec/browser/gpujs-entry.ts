@@ -7,23 +7,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { GpujsMode } from '../../runtime/gpujs/device.ts';
 import { gpujsModes, openDevice } from '../../runtime/gpujs/device.ts';
 import { kernelChecks } from '../runtime/gpujs-checks.ts';
-import type { BrowserModeReport } from './report.ts';
+import { runChecks, type BrowserModeReport } from './report.ts';
 
 async function runMode(mode: GpujsMode): Promise<BrowserModeReport> {
   const opened = await openDevice(mode);
   if (E.isLeft(opened)) return { mode, available: false, reason: opened.left.reason, checks: [] };
   const device = opened.right;
-  const checks = [];
-  for (const check of kernelChecks) {
-    const start = performance.now();
-    let error: string | null;
-    try {
-      error = await check.run(device);
-    } catch (e) {
-      error = `threw: ${e instanceof Error ? e.message : String(e)}`;
-    }
-    checks.push({ name: check.name, error, ms: performance.now() - start });
-  }
+  const checks = await runChecks(device, kernelChecks);
   await device.destroy();
   return { mode, available: true, description: device.description, checks };
 }
